@@ -1,0 +1,19 @@
+"""The public API under /api/v1/: every page of the product uses these same endpoints."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from rivers.api import DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
+
+router = DefaultRouter()
+router.register("districts", DistrictViewSet)
+router.register("reaches", ReachViewSet)
+router.register("waterbodies", WaterBodyViewSet)
+
+urlpatterns = [
+    path("routing/", RoutingView.as_view(), name="routing"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("", include(router.urls)),
+]

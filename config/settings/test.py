@@ -1,0 +1,13 @@
+"""Settings for `make test`: the same real PostgreSQL+PostGIS and Redis, faster hashing."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, env
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Several test runs may share one cluster (e.g. two checkouts); each may name its own test database.
+DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "河长+检察长 协作平台"
+admin.site.site_title = "河长+检察长"
+admin.site.index_title = "管理 Administration"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api")),
+    path("tiles/", include("rivers.tile_urls")),
+    path("", include("frontend.urls")),
+]

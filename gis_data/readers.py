@@ -1,0 +1,103 @@
+"""Reading features from files into GEOS geometries in lon/lat (EPSG:4326).
+
+Pure helpers: no models are imported here. GeoJSON is parsed directly so that every problem can be
+named by the feature's index; other formats go through GDAL/OGR (see read_ogr).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
+
+from .geometry import WGS84, GeometryProblem
+
+EPSG_NAME = re.compile(r"EPSG:{1,2}(\d+)$", re.IGNORECASE)
+
+
+class ReadError(ValueError):
+    """A file that cannot be read at all (missing, not JSON, not a FeatureCollection)."""
+
+
+@dataclass
+class RawFeature:
+    index: int
+    properties: dict[str, Any]
+    geometry: GEOSGeometry | None  # in EPSG:4326; None with `problem` set when unusable
+    problem: str = ""
+
+    @property
+    def code(self) -> str:
+        return str(self.properties.get("code") or "").strip()
+
+
+def srid_from_crs_name(name: str) -> int:
+    """Return the EPSG code of a GeoJSON `crs` name ("EPSG:4490", "urn:ogc:def:crs:EPSG::4545", CRS84)."""
+    if name.upper().endswith("CRS84"):
+        return WGS84
+    match = EPSG_NAME.search(name.strip())
+    if not match:
+        raise ReadError(f"无法识别的坐标系 / unrecognised crs {name!r}: use an EPSG code such as EPSG:4490")
+    return int(match.group(1))
+
+
+def geojson_srid(document: dict[str, Any]) -> int:
+    """Return the SRID a GeoJSON document declares; without a `crs` member it is WGS84 lon/lat."""
+    crs = document.get("crs")
+    if not crs:
+        return WGS84
+    try:
+        return srid_from_crs_name(crs["properties"]["name"])
+    except (KeyError, TypeError) as exc:
+        raise ReadError(f"crs 成员格式错误 / malformed crs member: {crs!r}") from exc
+
+
+def to_wgs84(geom: GEOSGeometry, srid: int) -> GEOSGeometry:
+    """Return `geom`, given in `srid`, in EPSG:4326 (lon/lat order whatever the CRS's axis order)."""
+    geom.srid = srid
+    if srid != WGS84:
+        try:
+            geom.transform(WGS84)
+        except (GDALException, GEOSException) as exc:
+            raise GeometryProblem(f"无法从 EPSG:{srid} 转换 / cannot transform from EPSG:{srid}: {exc}") from exc
+    return geom
+
+
+def read_geojson(path: Path) -> Iterator[RawFeature]:
+    """Yield the features of a GeoJSON FeatureCollection, geometries transformed to 4326."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ReadError("文件不存在 / file not found") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReadError(f"不是有效的 UTF-8 GeoJSON / not valid UTF-8 JSON: {exc}") from exc
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise ReadError("不是 GeoJSON FeatureCollection / not a GeoJSON FeatureCollection")
+    features = document.get("features")
+    if not isinstance(features, list):
+        raise ReadError("缺少 features 数组 / missing features array")
+    srid = geojson_srid(document)
+    for index, feature in enumerate(features):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            yield RawFeature(index, {}, None, "不是 GeoJSON Feature / not a GeoJSON Feature")
+            continue
+        properties = feature.get("properties") or {}
+        if not isinstance(properties, dict):
+            yield RawFeature(index, {}, None, "properties 不是对象 / properties is not an object")
+            continue
+        geometry = feature.get("geometry")
+        if not geometry:
+            yield RawFeature(index, properties, None, "缺少几何 / missing geometry")
+            continue
+        try:
+            geom = to_wgs84(GEOSGeometry(json.dumps(geometry)), srid)
+        except (GEOSException, GDALException, ValueError, TypeError) as exc:
+            yield RawFeature(index, properties, None, f"几何格式错误 / malformed geometry: {exc}")
+            continue
+        yield RawFeature(index, properties, geom)

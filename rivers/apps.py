@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RiversConfig(AppConfig):
+    name = "rivers"
+    verbose_name = "河网 River network"

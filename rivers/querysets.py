@@ -1,0 +1,93 @@
+"""Set-level reads over the river network; every spatial filter lives here."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.contrib.gis.db import models
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
+from django.db.models import FloatField, Func, Subquery, Value
+
+Bbox = Sequence[float]  # (min_lon, min_lat, max_lon, max_lat)
+
+
+class IndexedDistance(Func):
+    """`a <-> b`: the distance the GiST index can order by (in degrees, so only for ranking)."""
+
+    arg_joiner = " <-> "
+    template = "(%(expressions)s)"
+    output_field = FloatField()
+
+
+class MetresBetween(Func):
+    """Distance in metres on the spheroid between two 4326 geometries (ST_Distance on geography)."""
+
+    function = "ST_Distance"
+    arg_joiner = "::geography, "
+    template = "%(function)s(%(expressions)s::geography)"
+    output_field = FloatField()
+
+
+def geometry_value(geom: GEOSGeometry) -> Value:
+    return Value(geom, output_field=GeometryField(srid=geom.srid or 4326))
+
+
+class SpatialQuerySet(models.QuerySet):
+    def in_bbox(self, bbox: Bbox) -> SpatialQuerySet:
+        """Return the rows whose geometry intersects the lon/lat box (min_lon, min_lat, max_lon, max_lat)."""
+        box = Polygon.from_bbox(tuple(bbox))
+        box.srid = 4326
+        return self.filter(geom__intersects=box)
+
+    def nearest(self, point: Point, *, within_m: float, candidates: int = 8) -> SpatialQuerySet:
+        """Return the rows within `within_m` metres of `point`, nearest on the ground first.
+
+        The index orders candidates by `<->` (degrees, so east-west and north-south distances are not
+        comparable away from the equator); the few it yields are re-ranked by true distance in metres,
+        annotated as `distance_m`.
+        """
+        point_value = geometry_value(point)
+        by_index = (
+            self.model._default_manager.order_by(IndexedDistance("geom", point_value))
+            .values("pk")[:candidates]
+        )
+        return (
+            self.filter(pk__in=Subquery(by_index))
+            .annotate(distance_m=MetresBetween("geom", point_value))
+            .filter(distance_m__lte=within_m)
+            .order_by("distance_m", "pk")
+        )
+
+
+class DistrictQuerySet(SpatialQuerySet):
+    def districts(self) -> DistrictQuerySet:
+        return self.filter(level="district")
+
+    def cities(self) -> DistrictQuerySet:
+        return self.filter(level="city")
+
+    def containing(self, point: Point) -> DistrictQuerySet:
+        """Return the areas that contain `point` (a point on a border belongs to both sides)."""
+        return self.filter(geom__intersects=point)
+
+
+class AgencyQuerySet(models.QuerySet):
+    def procuratorates(self) -> AgencyQuerySet:
+        return self.filter(kind="procuratorate")
+
+    def river_offices(self) -> AgencyQuerySet:
+        return self.filter(kind="river_office")
+
+    def serving(self, district) -> AgencyQuerySet:  # noqa: ANN001 - a District
+        return self.filter(district=district)
+
+
+class ReachQuerySet(SpatialQuerySet):
+    pass
+
+
+class WaterBodyQuerySet(SpatialQuerySet):
+    pass
+
+

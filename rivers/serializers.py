@@ -1,0 +1,91 @@
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from .models import Agency, District, Reach, WaterBody
+
+
+class DistrictRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = District
+        fields = ["code", "name"]
+
+
+class AgencyRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Agency
+        fields = ["code", "name"]
+
+
+class DistrictSerializer(GeoFeatureModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = District
+        geo_field = "geom"
+        id_field = "code"
+        fields = ["code", "name", "level", "parent"]
+
+
+class ReachSerializer(GeoFeatureModelSerializer):
+    river = serializers.CharField(source="river.name", read_only=True)
+    districts = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = Reach
+        geo_field = "geom"
+        id_field = "code"
+        fields = ["code", "name", "river", "level", "length_m", "districts", "is_cross_district"]
+
+
+class WaterBodySerializer(GeoFeatureModelSerializer):
+    districts = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+
+    class Meta:
+        model = WaterBody
+        geo_field = "geom"
+        id_field = "code"
+        fields = ["code", "name", "kind", "level", "area_m2", "districts", "is_cross_district"]
+
+
+class LonLatSerializer(serializers.Serializer):
+    """A WGS84 position; NaN and infinities are refused, not just out-of-range numbers."""
+
+    lon = serializers.FloatField(min_value=-180, max_value=180, allow_null=False)
+    lat = serializers.FloatField(min_value=-90, max_value=90, allow_null=False)
+
+    def validate(self, attrs):
+        for name in ("lon", "lat"):
+            value = attrs[name]
+            if value != value or value in (float("inf"), float("-inf")):
+                raise serializers.ValidationError({name: "必须是有限数值 / must be a finite number"})
+        return attrs
+
+
+class RoutedReachSerializer(serializers.Serializer):
+    """A reach or water body as the routing answer shows it (DESIGN §6)."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    is_cross_district = serializers.BooleanField()
+    districts = serializers.SerializerMethodField()
+
+    def get_districts(self, feature) -> list[str]:
+        return [d.code for d in self.context["reach_districts"]]
+
+
+class RoutingSerializer(serializers.Serializer):
+    """The answer of GET /api/v1/routing/ (fixed interface, DESIGN §6)."""
+
+    district = DistrictRefSerializer(allow_null=True)
+    reach = serializers.SerializerMethodField()
+    procuratorate = AgencyRefSerializer()
+    reason = serializers.ChoiceField(choices=["district", "cross_district", "outside_districts"])
+    copies = serializers.SerializerMethodField()
+
+    def get_reach(self, routing) -> dict | None:
+        if routing.reach is None:
+            return None
+        return RoutedReachSerializer(routing.reach, context={"reach_districts": routing.reach_districts}).data
+
+    def get_copies(self, routing) -> list[str]:
+        return [agency.code for agency in routing.copies]
