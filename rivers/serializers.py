@@ -22,7 +22,7 @@ class DistrictSerializer(GeoFeatureModelSerializer):
     class Meta:
         model = District
         geo_field = "geom"
-        id_field = "code"
+        id_field = False
         fields = ["code", "name", "level", "parent"]
 
 
@@ -33,7 +33,7 @@ class ReachSerializer(GeoFeatureModelSerializer):
     class Meta:
         model = Reach
         geo_field = "geom"
-        id_field = "code"
+        id_field = False
         fields = ["code", "name", "river", "level", "length_m", "districts", "is_cross_district"]
 
 
@@ -43,7 +43,7 @@ class WaterBodySerializer(GeoFeatureModelSerializer):
     class Meta:
         model = WaterBody
         geo_field = "geom"
-        id_field = "code"
+        id_field = False
         fields = ["code", "name", "kind", "level", "area_m2", "districts", "is_cross_district"]
 
 

@@ -11,3 +11,8 @@ STORAGES = {
 }
 # Several test runs may share one cluster (e.g. two checkouts); each may name its own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
+
+# Static files come straight from the apps (no collectstatic step outside production).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

