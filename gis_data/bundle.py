@@ -117,7 +117,9 @@ def _load_districts(path: Path, report: BundleReport) -> list[District]:
     return [district for district, _, _ in loaded]
 
 
-def _load_reaches(path: Path, report: BundleReport) -> None:
+def _load_reaches(path: Path, report: BundleReport) -> list[tuple[Reach, str]]:
+    """Load the reaches; return the chiefs named in their `chief` property, to assign afterwards."""
+    named_chiefs = []
     for raw, geom in _features(path, "line", ("code", "name", "river")):
         level = _choice(path, raw, "level", ChiefLevel)
         props = raw.properties
@@ -125,7 +127,8 @@ def _load_reaches(path: Path, report: BundleReport) -> None:
         reach, created = reach_upsert(code=raw.code, name=props["name"].strip(), river=river, level=level, geom=geom)
         report.count("reaches", created)
         if str(props.get("chief") or "").strip():
-            chief_assign(reach=reach, person_name=props["chief"].strip(), level=level, start_date=datetime.date.today())
+            named_chiefs.append((reach, props["chief"].strip()))
+    return named_chiefs
 
 
 def _load_water_bodies(path: Path, report: BundleReport) -> None:
@@ -224,7 +227,7 @@ def bundle_load(directory: Path) -> BundleReport:
         _load_agencies(directory / "agencies.json", report)
     else:
         agencies_derive(districts)
-    _load_reaches(directory / "reaches.geojson", report)
+    named_chiefs = _load_reaches(directory / "reaches.geojson", report)
     optional: list[tuple[str, Callable[[Path, BundleReport], None]]] = [
         ("waterbodies.geojson", _load_water_bodies),
         ("chiefs.json", _load_chiefs),
@@ -233,5 +236,8 @@ def bundle_load(directory: Path) -> BundleReport:
     for name, load in optional:
         if (directory / name).is_file():
             load(directory / name, report)
+    # A reach's `chief` property names its current chief; chiefs.json, with dates, goes first.
+    for reach, person_name in named_chiefs:
+        chief_assign(reach=reach, person_name=person_name, level=reach.level, start_date=datetime.date.today())
     network_recompute_all()
     return report

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 
-from .models import Agency, Membership
+from .models import Agency, Membership, Role
+
+# GIS administrators keep the layers in the admin site: these apps' models are theirs to edit.
+GIS_ADMIN_GROUP = "GIS管理员 GIS administrators"
+GIS_ADMIN_MODELS = {
+    "rivers": ["district", "river", "reach", "waterbody", "chiefassignment", "agency"],
+    "patrols": ["patrolroute"],
+}
+
+
+def gis_admin_group() -> Group:
+    """Return the group of GIS administrators, with the permissions to edit every network layer."""
+    group, _ = Group.objects.get_or_create(name=GIS_ADMIN_GROUP)
+    for app_label, models in GIS_ADMIN_MODELS.items():
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label=app_label, content_type__model__in=models)
+        )
+    return group
 
 
 def member_add(
@@ -21,6 +39,10 @@ def member_add(
         elif user_created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
+        if role == Role.GIS_ADMIN:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            user.groups.add(gis_admin_group())
         # The unique constraint is the guard against a concurrent duplicate, not a prior lookup.
         try:
             with transaction.atomic():

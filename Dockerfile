@@ -1,0 +1,35 @@
+# The one image of docker-compose.yml: web (gunicorn), migrate, Celery worker and beat.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=config.settings.production \
+    STATIC_ROOT=/app/staticfiles \
+    MEDIA_ROOT=/var/lib/rivers/media
+
+# GeoDjango loads libgdal and libgeos_c at startup; gdal-bin gives GIS admins ogrinfo/ogr2ogr.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gdal-bin libgdal32 libgeos-c1v5 \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --system --user-group --create-home --uid 10001 rivers
+
+WORKDIR /app
+# Requirements first, so a code change does not reinstall them.
+COPY requirements/base.txt requirements/base.txt
+RUN pip install -r requirements/base.txt
+
+COPY . .
+# Build-time dummies: collectstatic imports the production settings but never opens the database.
+# The media directory is created owned by the app user, so a fresh named volume mounted there is too.
+RUN SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost \
+        DATABASE_URL=postgis://build:build@localhost:5432/build \
+        python manage.py collectstatic --noinput \
+    && install -d -o rivers -g rivers "$MEDIA_ROOT"
+
+USER rivers
+EXPOSE 8000
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
+CMD ["gunicorn", "config.wsgi", "--config", "docker/gunicorn.conf.py"]

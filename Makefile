@@ -1,0 +1,30 @@
+# The two commands of the README: `make run` and `make test`. Each installs what is missing first.
+.PHONY: run test lint stop clean demo
+
+PYTHON := .venv/bin/python
+
+run:
+	@scripts/bootstrap.sh base
+	@scripts/run.sh
+
+test:
+	@scripts/bootstrap.sh test
+	@scripts/test.sh
+
+# Load the Qijiang demo bundle and demo users into the local database (make run does this too).
+demo:
+	@scripts/bootstrap.sh base
+	@scripts/services.sh start
+	@$(PYTHON) manage.py migrate --noinput -v 0
+	@$(PYTHON) manage.py load_demo
+
+lint:
+	@scripts/bootstrap.sh test
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
+stop:
+	@scripts/services.sh stop
+
+clean: stop
+	rm -rf .venv .local "$$(scripts/services.sh state-dir)"
