@@ -9,9 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/var/lib/rivers/media
 
-# GeoDjango loads libgdal and libgeos_c at startup; gdal-bin gives GIS admins ogrinfo/ogr2ogr.
+# GeoDjango loads libgdal and libgeos_c through ctypes. Not gdal-bin: on bookworm it pulls in
+# Debian's python3 and numpy beside this image's Python, and nothing here runs ogr2ogr.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends gdal-bin libgdal32 libgeos-c1v5 \
+    && apt-get install -y --no-install-recommends libgdal32 libgeos-c1v5 \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --system --user-group --create-home --uid 10001 rivers

@@ -63,12 +63,19 @@ def feature_error(path: Path, index: int, code: str, reason: str) -> BundleError
     return BundleError(f"{path.name}: 第 {index} 个要素 feature index {index} (code {code or '∅'}): {reason}")
 
 
-def _features(path: Path, kind: str, required: tuple[str, ...]) -> Iterator[tuple[RawFeature, Any]]:
-    """Yield each feature of a GeoJSON layer with its storable geometry, or raise BundleError."""
-    try:
-        raw_features = list(read_geojson(path))
-    except ReadError as exc:
-        raise BundleError(f"{path.name}: {exc}") from exc
+def _features(
+    path: Path, kind: str, required: tuple[str, ...], raw_features: list[RawFeature] | None = None
+) -> Iterator[tuple[RawFeature, Any]]:
+    """Yield each feature of a layer with its storable geometry, or raise BundleError.
+
+    The features are read from the GeoJSON file `path` unless given: gis_data.layers reads other
+    formats itself and passes them in, `path` then only naming the file in messages.
+    """
+    if raw_features is None:
+        try:
+            raw_features = list(read_geojson(path))
+        except ReadError as exc:
+            raise BundleError(f"{path.name}: {exc}") from exc
     seen: set[str] = set()
     for raw in raw_features:
         if raw.problem:
@@ -94,9 +101,9 @@ def _choice(path: Path, raw: RawFeature, name: str, choices: type, default: str 
     return value
 
 
-def _load_districts(path: Path, report: BundleReport) -> list[District]:
+def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> list[District]:
     loaded: list[tuple[District, str | None, RawFeature]] = []
-    for raw, geom in _features(path, "polygon", ("code", "name")):
+    for raw, geom in _features(path, "polygon", ("code", "name"), raw_features):
         level = _choice(path, raw, "level", DistrictLevel, default=DistrictLevel.DISTRICT)
         district, created = district_upsert(code=raw.code, name=raw.properties["name"].strip(), level=level, geom=geom)
         report.count("districts", created)
@@ -117,10 +124,12 @@ def _load_districts(path: Path, report: BundleReport) -> list[District]:
     return [district for district, _, _ in loaded]
 
 
-def _load_reaches(path: Path, report: BundleReport) -> list[tuple[Reach, str]]:
+def _load_reaches(
+    path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None
+) -> list[tuple[Reach, str]]:
     """Load the reaches; return the chiefs named in their `chief` property, to assign afterwards."""
     named_chiefs = []
-    for raw, geom in _features(path, "line", ("code", "name", "river")):
+    for raw, geom in _features(path, "line", ("code", "name", "river"), raw_features):
         level = _choice(path, raw, "level", ChiefLevel)
         props = raw.properties
         river = river_upsert(name=str(props["river"]).strip(), code=props.get("river_code"))
@@ -131,8 +140,8 @@ def _load_reaches(path: Path, report: BundleReport) -> list[tuple[Reach, str]]:
     return named_chiefs
 
 
-def _load_water_bodies(path: Path, report: BundleReport) -> None:
-    for raw, geom in _features(path, "polygon", ("code", "name")):
+def _load_water_bodies(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> None:
+    for raw, geom in _features(path, "polygon", ("code", "name"), raw_features):
         kind = _choice(path, raw, "kind", WaterBodyKind, default=WaterBodyKind.RESERVOIR)
         level = str(raw.properties.get("level") or "")
         if level and level not in ChiefLevel.values:
@@ -141,8 +150,8 @@ def _load_water_bodies(path: Path, report: BundleReport) -> None:
         report.count("water bodies", created)
 
 
-def _load_routes(path: Path, report: BundleReport) -> None:
-    for raw, geom in _features(path, "line", ("code", "name")):
+def _load_routes(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> None:
+    for raw, geom in _features(path, "line", ("code", "name"), raw_features):
         district_code = raw.properties.get("district")
         district = District.objects.filter(code=district_code).first() if district_code else None
         if district_code and district is None:

@@ -72,7 +72,28 @@ DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+
+
+def redis_url_with_db(redis_url: str, db: int) -> str:
+    """Return the same Redis server with another database number (redis://…/N or unix://…?db=N)."""
+    from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(redis_url)
+    if parts.scheme == "unix":  # urlunsplit would drop the empty authority of unix:///path
+        query = parse_qs(parts.query)
+        query["db"] = [str(db)]
+        return f"unix://{parts.path}?{urlencode(query, doseq=True)}"
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+# The cache gets its own database: cache.clear() flushes a whole database, and must never take the
+# broker's queued tasks with it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("CACHE_URL", default=redis_url_with_db(REDIS_URL, 1)),
+    }
+}
 
 
 def celery_broker_url(redis_url: str) -> str:
@@ -108,7 +129,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "frontend:login"
 LOGIN_REDIRECT_URL = "/"
 
 # GDAL 3.6 is what Debian 12 ships; Django 5.2 warns it is old but works with it.

@@ -3,6 +3,7 @@
   "use strict";
   var API = "/api/v1/";
   var map = L.map("map", { preferCanvas: true }).setView([29.03, 106.65], 10);
+  window.networkMap = map; // for scripts and browser tests
   L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
     maxZoom: 18,
     attribution: "&copy; OpenStreetMap contributors",
@@ -58,8 +59,9 @@
     features(API + "reaches/").then(function (fc) { reaches.addData(fc); }),
     features(API + "waterbodies/").then(function (fc) { waterbodies.addData(fc); }),
   ]).then(function () {
-    var bounds = districts.getBounds();
-    if (bounds.isValid()) { map.fitBounds(bounds.pad(-0.3)); }
+    // The reaches are where the work is; a city's outline can be far larger than its rivers.
+    var bounds = reaches.getBounds().isValid() ? reaches.getBounds() : districts.getBounds();
+    if (bounds.isValid()) { map.fitBounds(bounds.pad(0.05), { animate: false }); }
     document.body.dataset.loaded = "true";
   }).catch(function (err) { showError(err); });
 
