@@ -146,7 +146,9 @@ def _load_water_bodies(path: Path, report: BundleReport, raw_features: list[RawF
         level = str(raw.properties.get("level") or "")
         if level and level not in ChiefLevel.values:
             raise feature_error(path, raw.index, raw.code, f"属性 'level' 的值 {level!r} 无效 / invalid level")
-        _, created = water_body_upsert(code=raw.code, name=raw.properties["name"].strip(), kind=kind, geom=geom, level=level)
+        _, created = water_body_upsert(
+            code=raw.code, name=raw.properties["name"].strip(), kind=kind, geom=geom, level=level
+        )
         report.count("water bodies", created)
 
 

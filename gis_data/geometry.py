@@ -6,8 +6,8 @@ Pure helpers: no models are imported here.
 from __future__ import annotations
 
 from django.contrib.gis.geos import (
-    GEOSGeometry,
     GeometryCollection,
+    GEOSGeometry,
     LineString,
     MultiLineString,
     MultiPolygon,
@@ -44,14 +44,14 @@ def to_storable(geom: GEOSGeometry, kind: str) -> GEOSGeometry:
     """
     accepted, multi_type, label = KINDS[kind]
     if not isinstance(geom, accepted):
-        raise GeometryProblem(f"几何类型为 {geom.geom_type}，应为 {label} / geometry is {geom.geom_type}, expected {label}")
+        raise GeometryProblem(
+            f"几何类型为 {geom.geom_type}，应为 {label} / geometry is {geom.geom_type}, expected {label}"
+        )
     if geom.empty:
         raise GeometryProblem("几何为空 / empty geometry")
     min_x, min_y, max_x, max_y = geom.extent
     if min_x < -180 or max_x > 180 or min_y < -90 or max_y > 90:
-        raise GeometryProblem(
-            f"坐标超出经纬度范围 / coordinates out of lon/lat range: extent {geom.extent}"
-        )
+        raise GeometryProblem(f"坐标超出经纬度范围 / coordinates out of lon/lat range: extent {geom.extent}")
     part_type = accepted[0]
     if not geom.valid:
         reason = geom.valid_reason

@@ -70,7 +70,9 @@ class ReachAdmin(LeafletGeoAdmin):
 
     @admin.display(description="所在区县 districts")
     def district_list(self, obj):
-        return "、".join(f"{s.district.name} {s.length_m:.0f} m" for s in obj.district_shares.select_related("district"))
+        return "、".join(
+            f"{s.district.name} {s.length_m:.0f} m" for s in obj.district_shares.select_related("district")
+        )
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():

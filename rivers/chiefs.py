@@ -43,9 +43,7 @@ def chief_assign(
         serving = ChiefAssignment.objects.select_for_update().filter(**target, role=role, end_date__isnull=True)
         for old in serving:
             if old.start_date >= start_date:
-                raise ValueError(
-                    f"{old.person_name} serves from {old.start_date}; a new chief must start after that"
-                )
+                raise ValueError(f"{old.person_name} serves from {old.start_date}; a new chief must start after that")
             old.end_date = start_date - datetime.timedelta(days=1)
             old.save(update_fields=["end_date"])
     assignment = ChiefAssignment.objects.create(

@@ -163,9 +163,7 @@ def network_recompute_around(district_ids: Iterable[int]) -> None:
     if not ids:
         return
     reach_ids = set(ReachDistrict.objects.filter(district_id__in=ids).values_list("reach_id", flat=True))
-    body_ids = set(
-        WaterBodyDistrict.objects.filter(district_id__in=ids).values_list("water_body_id", flat=True)
-    )
+    body_ids = set(WaterBodyDistrict.objects.filter(district_id__in=ids).values_list("water_body_id", flat=True))
     with connection.cursor() as cursor:
         for kind, found in (("reach", reach_ids), ("water_body", body_ids)):
             cursor.execute(NEAR_DISTRICTS_SQL % COURSES[kind], {"ids": ids, **_buffer_params()})
@@ -178,4 +176,3 @@ def network_recompute_all() -> None:
     """Recompute every reach and water body (after a bulk load of districts)."""
     reaches_recompute(Reach.objects.values_list("pk", flat=True))
     water_bodies_recompute(WaterBody.objects.values_list("pk", flat=True))
-

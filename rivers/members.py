@@ -26,9 +26,7 @@ def gis_admin_group() -> Group:
     return group
 
 
-def member_add(
-    *, username: str, agency: Agency, role: str, password: str | None = None
-) -> tuple[Membership, bool]:
+def member_add(*, username: str, agency: Agency, role: str, password: str | None = None) -> tuple[Membership, bool]:
     """Create the user if needed and give them `role` in `agency`; return (membership, created)."""
     user_model = get_user_model()
     with transaction.atomic():

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from .querysets import AgencyQuerySet, DistrictQuerySet, ReachQuerySet, WaterBodyQuerySet
@@ -63,9 +64,7 @@ class Agency(models.Model):
     code = models.CharField("代码 code", max_length=40, unique=True)
     name = models.CharField("名称 name", max_length=200)
     kind = models.CharField("类型 kind", max_length=20, choices=AgencyKind.choices)
-    district = models.ForeignKey(
-        District, models.PROTECT, related_name="agencies", verbose_name="辖区 district"
-    )
+    district = models.ForeignKey(District, models.PROTECT, related_name="agencies", verbose_name="辖区 district")
 
     objects = AgencyQuerySet.as_manager()
 
@@ -172,9 +171,7 @@ class WaterBody(models.Model):
     code = models.CharField("代码 code", max_length=40, unique=True)
     name = models.CharField("名称 name", max_length=200)
     kind = models.CharField("类型 kind", max_length=10, choices=WaterBodyKind.choices)
-    level = models.CharField(
-        "河长级别 chief level", max_length=10, choices=ChiefLevel.choices, blank=True, default=""
-    )
+    level = models.CharField("河长级别 chief level", max_length=10, choices=ChiefLevel.choices, blank=True, default="")
     geom = models.MultiPolygonField("水面 outline", srid=4326)
     area_m2 = models.FloatField("面积(平方米) area (m²)", default=0, editable=False)
     districts = models.ManyToManyField(
@@ -203,9 +200,7 @@ class WaterBodyDistrict(models.Model):
 
     class Meta:
         verbose_name = "水体所在区县 water-body share"
-        constraints = [
-            models.UniqueConstraint(fields=["water_body", "district"], name="waterbody_district_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["water_body", "district"], name="waterbody_district_unique")]
 
 
 class ChiefRole(models.TextChoices):
@@ -226,9 +221,7 @@ class ChiefAssignment(models.Model):
         WaterBody, models.CASCADE, null=True, blank=True, related_name="chiefs", verbose_name="水体 water body"
     )
     person_name = models.CharField("姓名 name", max_length=100)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name="账号 user"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, verbose_name="账号 user")
     role = models.CharField("职责 role", max_length=20, choices=ChiefRole.choices, default=ChiefRole.CHIEF)
     level = models.CharField("级别 level", max_length=10, choices=ChiefLevel.choices)
     start_date = models.DateField("起始 from")
@@ -261,3 +254,14 @@ class ChiefAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_name} · {self.get_role_display()}"
+
+    def clean(self) -> None:
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "终止日期早于起始日期 / ends before it starts"})
+
+    def validate_constraints(self, exclude=None) -> None:
+        # A new assignment replaces the serving one (rivers.chiefs.chief_assign closes it as it saves),
+        # so "one serving chief" cannot be judged before saving; the database still enforces it.
+        if self._state.adding:
+            exclude = {*(exclude or ()), "end_date"}
+        super().validate_constraints(exclude=exclude)

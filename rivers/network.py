@@ -23,9 +23,7 @@ def river_upsert(*, name: str, code: str | None = None) -> River:
     return river
 
 
-def reach_upsert(
-    *, code: str, name: str, river: River, level: str, geom: MultiLineString
-) -> tuple[Reach, bool]:
+def reach_upsert(*, code: str, name: str, river: River, level: str, geom: MultiLineString) -> tuple[Reach, bool]:
     return Reach.objects.update_or_create(
         code=code, defaults={"name": name, "river": river, "level": level, "geom": geom}
     )
@@ -40,9 +38,7 @@ def water_body_upsert(
 
 
 def agency_upsert(*, code: str, name: str, kind: str, district: District) -> tuple[Agency, bool]:
-    return Agency.objects.update_or_create(
-        code=code, defaults={"name": name, "kind": kind, "district": district}
-    )
+    return Agency.objects.update_or_create(code=code, defaults={"name": name, "kind": kind, "district": district})
 
 
 # DESIGN §6: the agencies every city and district gets when a bundle brings no agencies.json.

@@ -48,10 +48,7 @@ class SpatialQuerySet(models.QuerySet):
         annotated as `distance_m`.
         """
         point_value = geometry_value(point)
-        by_index = (
-            self.model._default_manager.order_by(IndexedDistance("geom", point_value))
-            .values("pk")[:candidates]
-        )
+        by_index = self.model._default_manager.order_by(IndexedDistance("geom", point_value)).values("pk")[:candidates]
         return (
             self.filter(pk__in=Subquery(by_index))
             .annotate(distance_m=MetresBetween("geom", point_value))
@@ -89,5 +86,3 @@ class ReachQuerySet(SpatialQuerySet):
 
 class WaterBodyQuerySet(SpatialQuerySet):
     pass
-
-

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def qijiang(transactional_db):
     bundle_load(QIJIANG)
-    member_add(username="reviewer", agency=Agency.objects.get(code="500110-PROC"), role="prosecutor", password="pw-reviewer-1")
+    member_add(
+        username="reviewer", agency=Agency.objects.get(code="500110-PROC"), role="prosecutor", password="pw-reviewer-1"
+    )
     # A point on the cross-district reach 綦江干流三江—广兴段 (a vertex of it, from the sample's README).
     crossing = Reach.objects.get(code="R500110-006")
     return {"reach_name": crossing.name, "point": (106.597499, 29.093546), "reach_count": Reach.objects.count()}
@@ -44,7 +46,8 @@ def tap(page, lon: float, lat: float) -> None:
 def test_tapping_a_cross_district_reach_shows_the_municipal_procuratorate(live_server, qijiang, browser_page):
     page = browser_page
     sign_in(page, live_server.url)
-    drawn = page.evaluate("() => { let n = 0; networkMap.eachLayer(l => { if (l.feature && l.feature.properties.river) n++; }); return n; }")
+    count_reaches = "() => { let n = 0; networkMap.eachLayer(l => { if (l.feature?.properties.river) n++ }); return n }"
+    drawn = page.evaluate(count_reaches)
     assert drawn == qijiang["reach_count"]
 
     tap(page, *qijiang["point"])

@@ -47,8 +47,14 @@ def small_bundle(directory: Path, **overrides) -> Path:
         feature(polygon(10_000, 0, 20_000, 10_000), code="990002", name="乙区", level="district", parent="990000"),
     ]
     reaches = [
-        feature(linestring((5_000, 5_000), (15_000, 5_000)), code="R1", name="跨界段", river="测试河", level="district",
-                chief="张三"),
+        feature(
+            linestring((5_000, 5_000), (15_000, 5_000)),
+            code="R1",
+            name="跨界段",
+            river="测试河",
+            level="district",
+            chief="张三",
+        ),
         feature(linestring((2_000, 2_000), (8_000, 2_000)), code="R2", name="甲区段", river="测试河", level="town"),
     ]
     return write_bundle(directory, overrides.get("districts", districts), overrides.get("reaches", reaches))
@@ -109,18 +115,59 @@ def test_bundle_is_keyed_by_code_and_updates(tmp_path):
 @pytest.mark.parametrize(
     ("layer", "index", "bad", "reason"),
     [
-        ("reaches", 1, feature(linestring((1, 1), (5, 5)), name="无代码", river="测试河", level="town"), "missing property 'code'"),
-        ("reaches", 1, feature(polygon(0, 0, 10, 10), code="RX", name="面", river="测试河", level="town"), "expected LineString"),
-        ("reaches", 1, feature(linestring((1, 1), (5, 5)), code="RX", name="x", river="测试河", level="county"), "'level'"),
-        ("reaches", 1, feature(linestring((1, 1), (5, 5)), code="R1", name="重复", river="测试河", level="town"), "duplicate code"),
-        ("districts", 2, feature(polygon(0, 0, 10, 10), code="990003", name="丙区", parent="999999"), "unknown parent '999999'"),
-        ("districts", 2, feature({"type": "Polygon", "coordinates": [[[106, 29], [106.1, 29], [106.2, 29], [106, 29]]]},
-                                 code="990003", name="塌缩区"), "cannot be repaired"),
-        ("districts", 2, feature({"type": "Polygon", "coordinates": [[[106, 29], [106.1]]]}, code="990003", name="坏"),
-         "malformed geometry"),
-        ("districts", 2, feature(polygon(0, 0, 10, 10), code="990003", name="坏", level="district",
-                                 parent="990000") | {"geometry": {"type": "Polygon", "coordinates": [[[200, 95], [201, 95], [201, 96], [200, 95]]]}},
-         "out of lon/lat range"),
+        (
+            "reaches",
+            1,
+            feature(linestring((1, 1), (5, 5)), name="无代码", river="测试河", level="town"),
+            "missing property 'code'",
+        ),
+        (
+            "reaches",
+            1,
+            feature(polygon(0, 0, 10, 10), code="RX", name="面", river="测试河", level="town"),
+            "expected LineString",
+        ),
+        (
+            "reaches",
+            1,
+            feature(linestring((1, 1), (5, 5)), code="RX", name="x", river="测试河", level="county"),
+            "'level'",
+        ),
+        (
+            "reaches",
+            1,
+            feature(linestring((1, 1), (5, 5)), code="R1", name="重复", river="测试河", level="town"),
+            "duplicate code",
+        ),
+        (
+            "districts",
+            2,
+            feature(polygon(0, 0, 10, 10), code="990003", name="丙区", parent="999999"),
+            "unknown parent '999999'",
+        ),
+        (
+            "districts",
+            2,
+            feature(
+                {"type": "Polygon", "coordinates": [[[106, 29], [106.1, 29], [106.2, 29], [106, 29]]]},
+                code="990003",
+                name="塌缩区",
+            ),
+            "cannot be repaired",
+        ),
+        (
+            "districts",
+            2,
+            feature({"type": "Polygon", "coordinates": [[[106, 29], [106.1]]]}, code="990003", name="坏"),
+            "malformed geometry",
+        ),
+        (
+            "districts",
+            2,
+            feature(polygon(0, 0, 10, 10), code="990003", name="坏", level="district", parent="990000")
+            | {"geometry": {"type": "Polygon", "coordinates": [[[200, 95], [201, 95], [201, 96], [200, 95]]]}},
+            "out of lon/lat range",
+        ),
     ],
 )
 def test_a_bad_feature_stops_the_load_and_changes_nothing(tmp_path, layer, index, bad, reason):
@@ -153,7 +200,10 @@ def test_a_bad_feature_stops_the_load_and_changes_nothing(tmp_path, layer, index
 @pytest.mark.django_db
 def test_repairable_self_touching_polygon_is_repaired(tmp_path):
     # A bow-tie ring (self-intersecting) becomes two valid triangles.
-    bowtie = {"type": "Polygon", "coordinates": [[[106.0, 29.0], [106.1, 29.1], [106.1, 29.0], [106.0, 29.1], [106.0, 29.0]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[106.0, 29.0], [106.1, 29.1], [106.1, 29.0], [106.0, 29.1], [106.0, 29.0]]],
+    }
     bundle = small_bundle(tmp_path)
     document = json.loads((bundle / "districts.geojson").read_text(encoding="utf-8"))
     document["features"].append(feature(bowtie, code="990009", name="蝴蝶区", level="town", parent="990001"))
@@ -178,10 +228,23 @@ def test_cgcs2000_and_projected_bundles_land_in_place(tmp_path, srid):
     corners = [(106.60, 29.00), (106.70, 29.00), (106.70, 29.06), (106.60, 29.06), (106.60, 29.00)]
     course = [(106.62, 29.01), (106.651, 29.028), (106.68, 29.05)]
     crs = f"urn:ogc:def:crs:EPSG::{srid}"
-    districts = [feature({"type": "Polygon", "coordinates": [[projected(*c, srid) for c in corners]]},
-                         code="500110", name="綦江区", level="district")]
-    reaches = [feature({"type": "LineString", "coordinates": [projected(*c, srid) for c in course]},
-                       code="Q1", name="綦江城区段", river="綦江", level="district")]
+    districts = [
+        feature(
+            {"type": "Polygon", "coordinates": [[projected(*c, srid) for c in corners]]},
+            code="500110",
+            name="綦江区",
+            level="district",
+        )
+    ]
+    reaches = [
+        feature(
+            {"type": "LineString", "coordinates": [projected(*c, srid) for c in course]},
+            code="Q1",
+            name="綦江城区段",
+            river="綦江",
+            level="district",
+        )
+    ]
     call_command("load_bundle", str(write_bundle(tmp_path, districts, reaches, crs=crs)))
     stored = Reach.objects.get(code="Q1").geom[0]
     for (lon, lat), got in zip(course, stored.coords, strict=True):
@@ -217,7 +280,9 @@ def test_agencies_and_chiefs_files(tmp_path):
     (bundle / "chiefs.json").write_text(json.dumps(chiefs, ensure_ascii=False), encoding="utf-8")
     call_command("load_bundle", str(bundle))
     assert set(Agency.objects.values_list("code", flat=True)) == {a["code"] for a in agencies}
-    history = list(ChiefAssignment.objects.filter(reach__code="R2").order_by("start_date").values_list("person_name", "end_date"))
+    history = list(
+        ChiefAssignment.objects.filter(reach__code="R2").order_by("start_date").values_list("person_name", "end_date")
+    )
     assert [name for name, _ in history] == ["李四", "王五"]
     assert history[1][1] is None
     assert ChiefAssignment.objects.get(reach__code="R1", role="eco_prosecutor").person_name == "赵检察官"
@@ -226,7 +291,9 @@ def test_agencies_and_chiefs_files(tmp_path):
 @pytest.mark.django_db
 def test_unknown_reach_in_chiefs_stops_the_load(tmp_path):
     bundle = small_bundle(tmp_path)
-    (bundle / "chiefs.json").write_text(json.dumps([{"reach": "NOPE", "name": "某", "level": "town", "start": "2024-01-01"}]))
+    (bundle / "chiefs.json").write_text(
+        json.dumps([{"reach": "NOPE", "name": "某", "level": "town", "start": "2024-01-01"}])
+    )
     with pytest.raises(CommandError, match=r"chiefs.json: .*feature index 0"):
         call_command("load_bundle", str(bundle))
     assert not District.objects.exists()

@@ -113,7 +113,8 @@ def test_tolerances_are_settings(world):
 
 
 def test_town_level_areas_do_not_count_as_districts(world):
-    District.objects.create(code="990001001", name="某镇", level="town", parent=world["west"],
-                            geom=box(0, 0, 5_000, 5_000))
+    District.objects.create(
+        code="990001001", name="某镇", level="town", parent=world["west"], geom=box(0, 0, 5_000, 5_000)
+    )
     r = make("R9", (1_000, 1_000), (9_000, 1_000))
     assert not r.is_cross_district

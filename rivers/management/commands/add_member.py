@@ -20,5 +20,3 @@ class Command(BaseCommand):
         membership, created = member_add(username=username, agency=found, role=role, password=password)
         verb = "已添加 added" if created else "已存在 already had"
         self.stdout.write(f"{verb}: {membership.user.get_username()} · {found.code} · {role}")
-
-
