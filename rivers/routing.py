@@ -56,10 +56,15 @@ def snap(point: Point) -> tuple[Reach | WaterBody | None, float | None]:
 
 
 def city_of(district: District) -> District | None:
-    """Return the city-level area above `district` (itself if it is a city)."""
+    """Return the city-level area above `district` (itself if it is a city).
+
+    The parent chain decides; data without parents falls back to the city that contains the district.
+    """
     area: District | None = district
     while area is not None and area.level != DistrictLevel.CITY:
         area = area.parent
+    if area is None:
+        area = District.objects.cities().containing(district.geom.point_on_surface).order_by("code").first()
     return area
 
 

@@ -115,3 +115,13 @@ def test_multipolygon_district_parts_both_route(world):
     )
     world["west"].save()
     assert route(point(29_700, 33_800)).district.code == "990001"
+
+
+def test_cross_district_without_parent_codes_uses_the_containing_city(network, world):
+    # Data loaded without `parent`: the city is found by area.
+    for key in ("west", "east"):
+        world[key].parent = None
+        world[key].save()
+    routing = route(point(7_000, 5_020))
+    assert routing.reason == "cross_district"
+    assert routing.procuratorate.code == "990000-PROC"
