@@ -132,8 +132,11 @@ def _shapefile_properties(feature: dict[str, Any]) -> dict[str, Any]:
 
 def _export_geojson(target: str, path: Path) -> ExportReport:
     partial = path.with_name(path.name + ".part")
-    count = _write_feature_collection(partial, layer_features(target))
-    os.replace(partial, path)  # readers never see half a file
+    try:
+        count = _write_feature_collection(partial, layer_features(target))
+        os.replace(partial, path)  # readers never see half a file
+    finally:
+        partial.unlink(missing_ok=True)
     return ExportReport(path, count)
 
 

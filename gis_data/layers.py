@@ -8,7 +8,6 @@ with the file, the feature's index and code and the reason, and nothing of that 
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,15 +54,21 @@ def _routes_after(_: Any, codes: list[str]) -> None:
 @dataclass(frozen=True)
 class Target:
     fields: tuple[str, ...]  # our names a file's attributes can be mapped to
+    required: tuple[str, ...]  # those every feature must have, from an attribute or a constant
     load: Callable[[Path, BundleReport, list[RawFeature]], Any]
     after: Callable[[Any, list[str]], None]  # recompute what depends on the loaded items
 
 
 TARGETS = {
-    "districts": Target(("code", "name", "level", "parent"), _load_districts, _districts_after),
-    "reaches": Target(("code", "name", "river", "river_code", "level"), _load_reaches, _reaches_after),
-    "waterbodies": Target(("code", "name", "kind", "level"), _load_water_bodies, _water_bodies_after),
-    "routes": Target(("code", "name", "district"), _load_routes, _routes_after),
+    "districts": Target(("code", "name", "level", "parent"), ("code", "name"), _load_districts, _districts_after),
+    "reaches": Target(
+        ("code", "name", "river", "river_code", "level"),
+        ("code", "name", "river", "level"),
+        _load_reaches,
+        _reaches_after,
+    ),
+    "waterbodies": Target(("code", "name", "kind", "level"), ("code", "name"), _load_water_bodies, _water_bodies_after),
+    "routes": Target(("code", "name", "district"), ("code", "name"), _load_routes, _routes_after),
 }
 
 
@@ -76,8 +81,6 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, datetime.date | datetime.time):
-        value = value.isoformat()
     text = str(value).strip()
     return text or None
 
@@ -119,11 +122,22 @@ def _sources(path: Path, target: Target, mapping: Mapping[str, str], attributes:
     return sources
 
 
+def _check_required(path: Path, target: Target, sources: Mapping[str, str], values: Mapping[str, str], attributes):
+    missing = [name for name in target.required if name not in sources and name not in values]
+    if missing:
+        raise BundleError(
+            f"{path.name}: 没有属性对应字段 / no attribute gives {', '.join(missing)}: "
+            f"use --map FIELD=ATTRIBUTE or --set FIELD=VALUE; the file has: {', '.join(attributes) or '∅'}"
+        )
+
+
 def _mapped(path: Path, target: Target, raw_features: list[RawFeature], mapping, values) -> list[RawFeature]:
     """Return the features with their properties renamed to ours, constants filled in."""
     if not raw_features:
         return []
-    sources = _sources(path, target, mapping, list(raw_features[0].properties))
+    attributes = list(raw_features[0].properties)
+    sources = _sources(path, target, mapping, attributes)
+    _check_required(path, target, sources, values, attributes)
     mapped = []
     for raw in raw_features:
         properties = {ours: _text(raw.properties.get(attribute)) for ours, attribute in sources.items()}

@@ -24,7 +24,7 @@ from django.contrib.gis.gdal import (
 from django.contrib.gis.gdal.error import SRSException
 from django.contrib.gis.gdal.layer import Layer
 from django.contrib.gis.gdal.libgdal import lgdal
-from django.contrib.gis.geos import GEOSException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.utils.encoding import DjangoUnicodeDecodeError
 
 from .coords import GCJ02, Srid, geometry_gcj02_to_wgs84
@@ -102,7 +102,7 @@ def _value(field) -> Any:
     return value.isoformat() if isinstance(value, datetime.date | datetime.time) else value
 
 
-def _geometry(ogr_geom: OGRGeometry, transform: CoordTransform | None, gcj02: bool):
+def _geometry(ogr_geom: OGRGeometry, transform: CoordTransform | None, gcj02: bool) -> GEOSGeometry:
     ogr_geom.set_3d(False)  # the tables are 2D; KML and GPX often carry heights
     ogr_geom.set_measured(False)
     if transform is not None:

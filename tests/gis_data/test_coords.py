@@ -21,7 +21,10 @@ def metres_between(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Haversine distance between two lon/lat points (good to 0.5 % — we compare against 0.5 m)."""
     (lon1, lat1), (lon2, lat2) = a, b
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((phi2 - phi1) / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    h = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(h))
 
 
@@ -56,7 +59,14 @@ PUBLISHED_PAIRS = [
 ]
 
 # Places across China, WGS84 lon/lat: 綦江 (the demo area), Chongqing, Lhasa, Harbin, Sanya, Urumqi.
-CHINA = [(106.6515, 29.0281), (106.5516, 29.5630), (91.1172, 29.6470), (126.535, 45.803), (109.512, 18.252), (87.617, 43.826)]
+CHINA = [
+    (106.6515, 29.0281),
+    (106.5516, 29.5630),
+    (91.1172, 29.6470),
+    (126.535, 45.803),
+    (109.512, 18.252),
+    (87.617, 43.826),
+]
 
 
 @pytest.mark.parametrize(("wgs", "gcj"), PUBLISHED_PAIRS)
