@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
+from django.db.models import CharField, Model
 
 from patrols.models import PatrolRoute
 from rivers.chiefs import chief_assign
@@ -64,13 +65,24 @@ def feature_error(path: Path, index: int, code: str, reason: str) -> BundleError
 
 
 def _features(
-    path: Path, kind: str, required: tuple[str, ...], raw_features: list[RawFeature] | None = None
+    path: Path,
+    kind: str,
+    required: tuple[str, ...],
+    raw_features: list[RawFeature] | None = None,
+    *,
+    model: type[Model] | None = None,
 ) -> Iterator[tuple[RawFeature, Any]]:
     """Yield each feature of a layer with its storable geometry, or raise BundleError.
 
     The features are read from the GeoJSON file `path` unless given: gis_data.layers reads other
-    formats itself and passes them in, `path` then only naming the file in messages.
+    formats itself and passes them in, `path` then only naming the file in messages. Text
+    properties are checked against the lengths `model` allows.
     """
+    limits = {
+        field.name: field.max_length
+        for field in (model._meta.get_fields() if model else ())
+        if isinstance(field, CharField) and field.max_length
+    }
     if raw_features is None:
         try:
             raw_features = list(read_geojson(path))
@@ -81,8 +93,16 @@ def _features(
         if raw.problem:
             raise feature_error(path, raw.index, raw.code, raw.problem)
         for name in required:
-            if not str(raw.properties.get(name) or "").strip():
+            if not text(raw, name):
                 raise feature_error(path, raw.index, raw.code, f"缺少属性 / missing property '{name}'")
+        for name, limit in limits.items():
+            if len(str(raw.properties.get(name) or "")) > limit:
+                raise feature_error(
+                    path,
+                    raw.index,
+                    raw.code,
+                    f"属性 '{name}' 超过 {limit} 个字符 / property '{name}' longer than {limit}",
+                )
         if raw.code in seen:
             raise feature_error(path, raw.index, raw.code, "代码重复 / duplicate code in this file")
         seen.add(raw.code)
@@ -91,6 +111,12 @@ def _features(
         except GeometryProblem as exc:
             raise feature_error(path, raw.index, raw.code, str(exc)) from exc
         yield raw, geom
+
+
+def text(raw: RawFeature, name: str) -> str:
+    """Return a property as trimmed text ("" when absent), whatever JSON type the file gave it."""
+    value = raw.properties.get(name)
+    return "" if value is None else str(value).strip()
 
 
 def _choice(path: Path, raw: RawFeature, name: str, choices: type, default: str | None = None) -> str:
@@ -103,9 +129,9 @@ def _choice(path: Path, raw: RawFeature, name: str, choices: type, default: str 
 
 def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> list[District]:
     loaded: list[tuple[District, str | None, RawFeature]] = []
-    for raw, geom in _features(path, "polygon", ("code", "name"), raw_features):
+    for raw, geom in _features(path, "polygon", ("code", "name"), raw_features, model=District):
         level = _choice(path, raw, "level", DistrictLevel, default=DistrictLevel.DISTRICT)
-        district, created = district_upsert(code=raw.code, name=raw.properties["name"].strip(), level=level, geom=geom)
+        district, created = district_upsert(code=raw.code, name=text(raw, "name"), level=level, geom=geom)
         report.count("districts", created)
         parent = raw.properties.get("parent")
         loaded.append((district, str(parent).strip() if parent else None, raw))
@@ -126,34 +152,32 @@ def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeat
 
 def _load_reaches(
     path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None
-) -> list[tuple[Reach, str]]:
+) -> list[tuple[Reach, str, RawFeature]]:
     """Load the reaches; return the chiefs named in their `chief` property, to assign afterwards."""
     named_chiefs = []
-    for raw, geom in _features(path, "line", ("code", "name", "river"), raw_features):
+    for raw, geom in _features(path, "line", ("code", "name", "river"), raw_features, model=Reach):
         level = _choice(path, raw, "level", ChiefLevel)
         props = raw.properties
-        river = river_upsert(name=str(props["river"]).strip(), code=props.get("river_code"))
-        reach, created = reach_upsert(code=raw.code, name=props["name"].strip(), river=river, level=level, geom=geom)
+        river = river_upsert(name=text(raw, "river"), code=text(raw, "river_code") or None)
+        reach, created = reach_upsert(code=raw.code, name=text(raw, "name"), river=river, level=level, geom=geom)
         report.count("reaches", created)
-        if str(props.get("chief") or "").strip():
-            named_chiefs.append((reach, props["chief"].strip()))
+        if text(raw, "chief"):
+            named_chiefs.append((reach, text(raw, "chief"), raw))
     return named_chiefs
 
 
 def _load_water_bodies(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> None:
-    for raw, geom in _features(path, "polygon", ("code", "name"), raw_features):
+    for raw, geom in _features(path, "polygon", ("code", "name"), raw_features, model=WaterBody):
         kind = _choice(path, raw, "kind", WaterBodyKind, default=WaterBodyKind.RESERVOIR)
         level = str(raw.properties.get("level") or "")
         if level and level not in ChiefLevel.values:
             raise feature_error(path, raw.index, raw.code, f"属性 'level' 的值 {level!r} 无效 / invalid level")
-        _, created = water_body_upsert(
-            code=raw.code, name=raw.properties["name"].strip(), kind=kind, geom=geom, level=level
-        )
+        _, created = water_body_upsert(code=raw.code, name=text(raw, "name"), kind=kind, geom=geom, level=level)
         report.count("water bodies", created)
 
 
 def _load_routes(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> None:
-    for raw, geom in _features(path, "line", ("code", "name"), raw_features):
+    for raw, geom in _features(path, "line", ("code", "name"), raw_features, model=PatrolRoute):
         district_code = raw.properties.get("district")
         district = District.objects.filter(code=district_code).first() if district_code else None
         if district_code and district is None:
@@ -161,7 +185,7 @@ def _load_routes(path: Path, report: BundleReport, raw_features: list[RawFeature
         if len(geom) != 1:
             raise feature_error(path, raw.index, raw.code, "路线须为一条连续的线 / a route must be one LineString")
         _, created = PatrolRoute.objects.update_or_create(
-            code=raw.code, defaults={"name": raw.properties["name"].strip(), "district": district, "geom": geom[0]}
+            code=raw.code, defaults={"name": text(raw, "name"), "district": district, "geom": geom[0]}
         )
         report.count("routes", created)
 
@@ -248,7 +272,10 @@ def bundle_load(directory: Path) -> BundleReport:
         if (directory / name).is_file():
             load(directory / name, report)
     # A reach's `chief` property names its current chief; chiefs.json, with dates, goes first.
-    for reach, person_name in named_chiefs:
-        chief_assign(reach=reach, person_name=person_name, level=reach.level, start_date=datetime.date.today())
+    for reach, person_name, raw in named_chiefs:
+        try:
+            chief_assign(reach=reach, person_name=person_name, level=reach.level, start_date=datetime.date.today())
+        except ValueError as exc:
+            raise feature_error(directory / "reaches.geojson", raw.index, raw.code, str(exc)) from exc
     network_recompute_all()
     return report

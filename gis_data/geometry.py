@@ -12,6 +12,7 @@ from django.contrib.gis.geos import (
     MultiLineString,
     MultiPolygon,
     Polygon,
+    WKBWriter,
 )
 
 WGS84 = 4326
@@ -26,6 +27,13 @@ KINDS = {
     "polygon": ((Polygon, MultiPolygon), MultiPolygon, "Polygon/MultiPolygon"),
     "line": ((LineString, MultiLineString), MultiLineString, "LineString/MultiLineString"),
 }
+
+
+def flatten(geom: GEOSGeometry) -> GEOSGeometry:
+    """Return `geom` without Z (or M) coordinates."""
+    writer = WKBWriter()
+    writer.outdim = 2
+    return GEOSGeometry(writer.write(geom), srid=geom.srid)
 
 
 def _parts(geom: GEOSGeometry, part_type: type) -> list[GEOSGeometry]:
@@ -43,6 +51,8 @@ def to_storable(geom: GEOSGeometry, kind: str) -> GEOSGeometry:
     polygons); what cannot be repaired into an area (a ring collapsed to a line) is refused.
     """
     accepted, multi_type, label = KINDS[kind]
+    if geom.hasz:  # heights from GPS or KML: the layers are 2D
+        geom = flatten(geom)
     if not isinstance(geom, accepted):
         raise GeometryProblem(
             f"几何类型为 {geom.geom_type}，应为 {label} / geometry is {geom.geom_type}, expected {label}"

@@ -168,6 +168,13 @@ def test_bundle_is_keyed_by_code_and_updates(tmp_path):
             | {"geometry": {"type": "Polygon", "coordinates": [[[200, 95], [201, 95], [201, 96], [200, 95]]]}},
             "out of lon/lat range",
         ),
+        ("districts", 2, feature(polygon(0, 0, 10, 10), code="9" * 25, name="长代码区"), "longer than 20"),
+        (
+            "reaches",
+            1,
+            feature(linestring((1, 1), (5, 5)), code="RX", name="名" * 201, river="测试河", level="town"),
+            "longer than 200",
+        ),
     ],
 )
 def test_a_bad_feature_stops_the_load_and_changes_nothing(tmp_path, layer, index, bad, reason):
@@ -307,3 +314,14 @@ def test_missing_files_and_folders_are_named(tmp_path):
     (tmp_path / "reaches.geojson").write_text("{}")
     with pytest.raises(CommandError, match=r"districts.geojson: .*not valid UTF-8 JSON"):
         call_command("load_bundle", str(tmp_path))
+
+
+@pytest.mark.django_db
+def test_heights_and_numbers_in_properties_are_accepted(tmp_path):
+    # GPS- or KML-derived GeoJSON often carries heights; names may come as numbers.
+    course = [[*at(2_000, 2_000), 312.5], [*at(8_000, 2_000), 298.0]]
+    reaches = [feature({"type": "LineString", "coordinates": course}, code=7, name=12, river=3, level="town")]
+    call_command("load_bundle", str(small_bundle(tmp_path, reaches=reaches)))
+    stored = Reach.objects.get(code="7")
+    assert stored.name == "12" and not stored.geom.hasz
+    assert stored.length_m == pytest.approx(6_000, rel=0.005)
