@@ -157,7 +157,6 @@ def _load_reaches(
     named_chiefs = []
     for raw, geom in _features(path, "line", ("code", "name", "river"), raw_features, model=Reach):
         level = _choice(path, raw, "level", ChiefLevel)
-        props = raw.properties
         river = river_upsert(name=text(raw, "river"), code=text(raw, "river_code") or None)
         reach, created = reach_upsert(code=raw.code, name=text(raw, "name"), river=river, level=level, geom=geom)
         report.count("reaches", created)
