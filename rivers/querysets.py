@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
-from django.db.models import FloatField, Func, Subquery, Value
+from django.db.models import FloatField, Func, Q, Subquery, Value
 
 Bbox = Sequence[float]  # (min_lon, min_lat, max_lon, max_lat)
 
@@ -78,6 +78,23 @@ class AgencyQuerySet(models.QuerySet):
 
     def serving(self, district) -> AgencyQuerySet:  # noqa: ANN001 - a District
         return self.filter(district=district)
+
+    def of_user(self, user) -> AgencyQuerySet:  # noqa: ANN001 - a user
+        """Return the agencies whose work `user` sees: their own, and for a liaison office the
+        procuratorate and river office it links (seed 002 §二: the liaison office sits between them)."""
+        if not user.is_authenticated:
+            return self.none()
+        own = Q(memberships__user=user)
+        linked = Q(
+            kind__in=["procuratorate", "river_office"],
+            district__agencies__kind="liaison_office",
+            district__agencies__memberships__user=user,
+        )
+        return self.filter(pk__in=self.model.objects.filter(own | linked).values("pk"))
+
+    def municipal_procuratorates_of(self, user) -> AgencyQuerySet:  # noqa: ANN001 - a user
+        """Return the city-level procuratorates `user` works in (市检察院)."""
+        return self.filter(kind="procuratorate", district__level="city", memberships__user=user).distinct()
 
 
 class ReachQuerySet(SpatialQuerySet):

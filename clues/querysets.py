@@ -1,0 +1,37 @@
+"""Set-level reads of clues; who may see what (DESIGN §5) is decided here, for every endpoint."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q
+
+from rivers.models import Agency
+from rivers.querysets import SpatialQuerySet
+
+OVERSIGHT_REASONS = ["cross_district", "outside_districts"]
+
+
+class ClueQuerySet(SpatialQuerySet):
+    def visible_to(self, user) -> ClueQuerySet:  # noqa: ANN001 - a user
+        """Return the clues `user` may see; any other clue must look as if it did not exist.
+
+        - an agency sees the clues it registered, holds, sent, received or was copied on;
+        - the municipal procuratorate sees every cross-district and outside-district clue of its city;
+        - a confidential clue is seen only by its holder and the municipal procuratorate (seed 003
+          §三: "对于需要保密的内容，应当予以特别说明").
+        """
+        from .models import Transfer
+
+        if not user.is_authenticated:
+            return self.none()
+        agencies = Agency.objects.of_user(user).values("pk")
+        cities = Agency.objects.municipal_procuratorates_of(user).values("district")
+        moved = Transfer.objects.filter(clue=OuterRef("pk")).filter(
+            Q(from_agency__in=agencies) | Q(to_agency__in=agencies) | Q(copies__in=agencies)
+        )
+        involved = Q(registering_agency__in=agencies) | Q(holder__in=agencies) | Exists(moved)
+        oversight = Q(city__in=cities) & (Q(routing_reason__in=OVERSIGHT_REASONS) | Q(confidential=True))
+        secret_allowed = Q(confidential=False) | Q(holder__in=agencies) | Q(city__in=cities)
+        return self.filter((involved | oversight) & secret_allowed)
+
+    def open(self) -> ClueQuerySet:
+        return self.exclude(status__in=["closed", "feedback_given", "merged"])
