@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import F, Q
@@ -84,7 +83,9 @@ class Clue(models.Model):
     confidential = models.BooleanField("涉密 confidential", default=False)
 
     # Where it lies, as routing found it at registration (kept even if the network changes later).
-    reach = models.ForeignKey(Reach, models.PROTECT, null=True, blank=True, related_name="clues", verbose_name="河段 reach")
+    reach = models.ForeignKey(
+        Reach, models.PROTECT, null=True, blank=True, related_name="clues", verbose_name="河段 reach"
+    )
     water_body = models.ForeignKey(
         WaterBody, models.PROTECT, null=True, blank=True, related_name="clues", verbose_name="水体 water body"
     )
@@ -132,9 +133,7 @@ class Clue(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(geom__isvalid=True), name="clue_geom_valid"),
-            models.CheckConstraint(
-                condition=~Q(merged_into=F("pk")), name="clue_not_merged_into_itself"
-            ),
+            models.CheckConstraint(condition=~Q(merged_into=F("pk")), name="clue_not_merged_into_itself"),
         ]
         indexes = [
             # The duplicate search and the figures filter on these.
@@ -212,7 +211,9 @@ class Transfer(models.Model):
         ordering = ["sent_at"]
         indexes = [
             # Used by the overdue sweep.
-            models.Index(fields=["first_answer_due"], name="transfer_first_answer_due", condition=Q(first_answer_at__isnull=True)),
+            models.Index(
+                fields=["first_answer_due"], name="transfer_first_answer_due", condition=Q(first_answer_at__isnull=True)
+            ),
             models.Index(fields=["feedback_due"], name="transfer_feedback_due", condition=Q(feedback_at__isnull=True)),
         ]
 
@@ -222,7 +223,9 @@ class Suggestion(models.Model):
 
     clue = models.ForeignKey(Clue, models.PROTECT, related_name="suggestions")
     number = models.CharField("文号 number", max_length=100, blank=True)
-    addressee = models.ForeignKey(Agency, models.PROTECT, related_name="suggestions_received", verbose_name="被建议单位 addressee")
+    addressee = models.ForeignKey(
+        Agency, models.PROTECT, related_name="suggestions_received", verbose_name="被建议单位 addressee"
+    )
     content = models.TextField("建议内容 content")
     urgent = models.BooleanField("紧急 urgent", default=False)
     pre_notified_at = models.DateTimeField("提前通报河长办 pre-notified river office at", null=True, blank=True)
@@ -322,5 +325,3 @@ class Notification(models.Model):
         verbose_name_plural = "通知 notifications"
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once")]
-
-
