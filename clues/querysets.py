@@ -14,12 +14,13 @@ class ClueQuerySet(SpatialQuerySet):
     def visible_to(self, user) -> ClueQuerySet:  # noqa: ANN001 - a user
         """Return the clues `user` may see; any other clue must look as if it did not exist.
 
-        - an agency sees the clues it registered, holds, sent, received or was copied on;
+        - an agency sees the clues it registered, holds, sent, received, was copied on or was
+          addressed a suggestion about;
         - the municipal procuratorate sees every cross-district and outside-district clue of its city;
         - a confidential clue is seen only by its holder and the municipal procuratorate (seed 003
           §三: "对于需要保密的内容，应当予以特别说明").
         """
-        from .models import Transfer
+        from .models import Suggestion, Transfer
 
         if not user.is_authenticated:
             return self.none()
@@ -28,7 +29,8 @@ class ClueQuerySet(SpatialQuerySet):
         moved = Transfer.objects.filter(clue=OuterRef("pk")).filter(
             Q(from_agency__in=agencies) | Q(to_agency__in=agencies) | Q(copies__in=agencies)
         )
-        involved = Q(registering_agency__in=agencies) | Q(holder__in=agencies) | Exists(moved)
+        addressed = Suggestion.objects.filter(clue=OuterRef("pk"), addressee__in=agencies)
+        involved = Q(registering_agency__in=agencies) | Q(holder__in=agencies) | Exists(moved) | Exists(addressed)
         oversight = Q(city__in=cities) & (Q(routing_reason__in=OVERSIGHT_REASONS) | Q(confidential=True))
         secret_allowed = Q(confidential=False) | Q(holder__in=agencies) | Q(city__in=cities)
         return self.filter((involved | oversight) & secret_allowed)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from django.contrib.gis.db import models
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.geos import GEOSGeometry, Point, Polygon
-from django.db.models import FloatField, Func, Q, Subquery, Value
+from django.db.models import BooleanField, FloatField, Func, Q, Subquery, Value
 
 Bbox = Sequence[float]  # (min_lon, min_lat, max_lon, max_lat)
 
@@ -29,6 +29,21 @@ class MetresBetween(Func):
     output_field = FloatField()
 
 
+class WithinMetres(Func):
+    """ST_DWithin on geography: true where two 4326 geometries are within `metres` on the spheroid."""
+
+    output_field = BooleanField()
+
+    def __init__(self, geom, other, metres: float):
+        super().__init__(geom, other, Value(float(metres)))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        parts = [compiler.compile(expression) for expression in self.get_source_expressions()]
+        (geom_sql, geom_params), (other_sql, other_params), (metres_sql, metres_params) = parts
+        sql = f"ST_DWithin(({geom_sql})::geography, ({other_sql})::geography, {metres_sql})"
+        return sql, (*geom_params, *other_params, *metres_params)
+
+
 def geometry_value(geom: GEOSGeometry) -> Value:
     return Value(geom, output_field=GeometryField(srid=geom.srid or 4326))
 
@@ -39,6 +54,10 @@ class SpatialQuerySet(models.QuerySet):
         box = Polygon.from_bbox(tuple(bbox))
         box.srid = 4326
         return self.filter(geom__intersects=box)
+
+    def within_metres(self, geom: GEOSGeometry, *, metres: float) -> SpatialQuerySet:
+        """Return the rows within `metres` of `geom`, measured on the ground."""
+        return self.filter(WithinMetres("geom", geometry_value(geom), metres))
 
     def nearest(self, point: Point, *, within_m: float, candidates: int = 8) -> SpatialQuerySet:
         """Return the rows within `within_m` metres of `point`, nearest on the ground first.

@@ -165,6 +165,9 @@ LEAFLET_CONFIG = {
 CROSS_MIN_LENGTH_M = env.float("CROSS_MIN_LENGTH_M", default=100.0)
 BOUNDARY_BUFFER_M = env.float("BOUNDARY_BUFFER_M", default=30.0)
 SNAP_TOLERANCE_M = env.float("SNAP_TOLERANCE_M", default=200.0)
+# Possible duplicates of a new clue: open clues of the same category on the same reach this close.
+DUPLICATE_DISTANCE_M = env.float("DUPLICATE_DISTANCE_M", default=300.0)
+DUPLICATE_WINDOW_DAYS = env.int("DUPLICATE_WINDOW_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,165 @@
+"""Registering a clue: routed at once, coded, idempotent by the phone's client_uuid (DESIGN §6)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from rivers.models import Agency, Reach, WaterBody
+from rivers.routing import Routing, city_of, route
+
+from .history import event_record
+from .models import Clue
+
+NEXT_NUMBER_SQL = """
+INSERT INTO clues_cluecounter (prefix, year, last) VALUES (%s, %s, 1)
+ON CONFLICT (prefix, year) DO UPDATE SET last = clues_cluecounter.last + 1
+RETURNING last
+"""
+
+
+class RegistrationConflict(Exception):
+    """The client_uuid was used before for something else; the message reveals nothing of it."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    clue: Clue
+    created: bool
+
+
+def request_digest(*, category: str, description: str, location: Point, source: str, confidential: bool) -> str:
+    """Return a fingerprint of what a phone sent, to tell a retry from a different clue."""
+    body = {
+        "category": category,
+        "description": description,
+        "location": [round(location.x, 7), round(location.y, 7)],
+        "source": source,
+        "confidential": confidential,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def next_code(prefix: str, year: int) -> str:
+    """Return the next clue code for a district and year, e.g. 500110-2026-0042 (gap-free per year)."""
+    with connection.cursor() as cursor:
+        cursor.execute(NEXT_NUMBER_SQL, [prefix, year])
+        (number,) = cursor.fetchone()
+    return f"{prefix}-{year}-{number:04d}"
+
+
+def _replay(existing: Clue, user, digest: str) -> Registration:  # noqa: ANN001 - a user
+    if existing.registered_by_id != user.pk or existing.request_digest != digest:
+        raise RegistrationConflict("client_uuid 已被使用 / client_uuid already used for another clue")
+    return Registration(existing, created=False)
+
+
+def clue_register(
+    *,
+    user,  # noqa: ANN001 - a user
+    agency: Agency,
+    client_uuid: uuid.UUID,
+    category: str,
+    description: str,
+    location: Point,
+    source: str,
+    confidential: bool = False,
+) -> Registration:
+    """Register a clue found at `location` and route it; the same client_uuid again returns it.
+
+    A unique constraint on client_uuid is the guard: of concurrent retries one inserts and the
+    others find its row, so a phone retrying never makes a second clue.
+    """
+    digest = request_digest(
+        category=category, description=description, location=location, source=source, confidential=confidential
+    )
+    existing = Clue.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        return _replay(existing, user, digest)
+    routing = route(location)
+    try:
+        with transaction.atomic():
+            clue = _create(
+                user, agency, client_uuid, category, description, location, source, confidential, routing, digest
+            )
+    except IntegrityError:
+        existing = Clue.objects.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return _replay(existing, user, digest)
+    return Registration(clue, created=True)
+
+
+def _create(user, agency, client_uuid, category, description, location, source, confidential, routing, digest):  # noqa: ANN001
+    city = city_of_routing(routing)
+    area = routing.district or city
+    clue = Clue.objects.create(
+        code=next_code(area.code, timezone.localdate().year),
+        client_uuid=client_uuid,
+        request_digest=digest,
+        source=source,
+        category=category,
+        description=description,
+        geom=location,
+        confidential=confidential,
+        reach=routing.reach if isinstance(routing.reach, Reach) else None,
+        water_body=routing.reach if isinstance(routing.reach, WaterBody) else None,
+        snap_distance_m=routing.reach_distance_m,
+        district=routing.district,
+        city=city,
+        routing_reason=routing.reason,
+        routed_to=routing.procuratorate,
+        registered_by=user,
+        registering_agency=agency,
+        holder=agency,
+    )
+    clue.routing_copies.set(routing.copies)
+    event_record(
+        clue=clue,
+        actor=user,
+        agency=agency,
+        action="register",
+        to_status=clue.status,
+        data={"routing": routing_summary(routing), "source": source, "category": category},
+    )
+    return clue
+
+
+def city_of_routing(routing: Routing):  # noqa: ANN201 - a District or None
+    """Return the city a routed clue belongs to: its receiver's, for outside or cross-district ones."""
+    if routing.district is not None:
+        return city_of(routing.district)
+    return routing.procuratorate.district
+
+
+def routing_summary(routing: Routing) -> dict:
+    return {
+        "reason": routing.reason,
+        "procuratorate": routing.procuratorate.code,
+        "district": routing.district.code if routing.district else None,
+        "reach": routing.reach.code if routing.reach else None,
+        "copies": [agency.code for agency in routing.copies],
+    }
+
+
+def possible_duplicates(clue: Clue, user):  # noqa: ANN001, ANN201 - a user; a queryset
+    """Return open clues the user can see of the same category on the same reach, near in space and time."""
+    if clue.feature is None:
+        return Clue.objects.none()
+    window = datetime.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
+    return (
+        Clue.objects.visible_to(user)
+        .open()
+        .filter(category=clue.category, reach=clue.reach, water_body=clue.water_body)
+        .filter(created_at__gte=clue.created_at - window, created_at__lte=clue.created_at + window)
+        .exclude(pk=clue.pk)
+        .within_metres(clue.geom, metres=settings.DUPLICATE_DISTANCE_M)
+    )

@@ -1,0 +1,436 @@
+"""The clue workflow of DESIGN §4: which step may follow which, who may take it, and what it does.
+
+registered 登记 → transferred 已移送 → accepted 已受理 → investigating 调查核实 → case_filed 立案 |
+not_filed 不立案 → suggestion_issued 诉前检察建议 → rectified 已整改 | litigation 提起诉讼 → closed 办结 →
+feedback_given 已反馈; a procuratorate may send a clue back to the river office (反向移送), the river office
+on to a responsible unit, and any open clue may be merged into another as a duplicate.
+
+Every step locks the clue's row, checks the state it is in now, and writes one ClueEvent: of two
+users racing, the second finds the state changed and is refused (StepRefused → HTTP 409).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from rivers.models import Agency, AgencyKind, Membership, Role
+
+from .deadlines import deadline
+from .history import event_record
+from .models import Clue, DeadlineRule, Status, Suggestion, Transfer, TransferReason
+
+
+class StepRefused(Exception):
+    """The step is not allowed from the clue's current state (HTTP 409)."""
+
+
+class StepForbidden(Exception):
+    """The user may see the clue but may not take this step (HTTP 403)."""
+
+
+class StepInvalid(Exception):
+    """The step's parameters are wrong (HTTP 400); `errors` maps field to message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+STAFF = (Role.CHIEF, Role.RIVER_OFFICE, Role.PROSECUTOR, Role.LIAISON)
+PROSECUTORS = (Role.PROSECUTOR,)
+OPEN_STATES = tuple(s for s in Status.values if s not in (Status.CLOSED, Status.FEEDBACK_GIVEN, Status.MERGED))
+# Where the agency holding a clue is not a procuratorate (a reverse transfer), it closes the clue
+# when it has dealt with it; a procuratorate closes after deciding (not filed) or concluding.
+CLOSABLE_BY_PROCURATORATE = (Status.NOT_FILED, Status.RECTIFIED, Status.LITIGATION)
+CLOSABLE_BY_OTHERS = (Status.ACCEPTED, Status.INVESTIGATING)
+# Agencies a river office may pass a clue on to (seed 002 §三(二): 河长制责任单位; seed 003: police, ecology).
+UNIT_KINDS = (AgencyKind.RESPONSIBLE_UNIT, AgencyKind.ECOLOGY_BUREAU, AgencyKind.POLICE)
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: str
+    from_states: tuple[str, ...]
+    to_state: str | None  # None: the step records something and leaves the state as it is
+    roles: tuple[str, ...] = STAFF
+    holder_kinds: tuple[str, ...] = ()  # empty: any kind of agency may hold the clue
+    perform: Callable[..., dict[str, Any]] = field(default=lambda clue, user, **params: {}, compare=False)
+
+
+def acting_roles(user, agency: Agency) -> set[str]:  # noqa: ANN001 - a user
+    """Return the roles `user` acts in for `agency`: their own there, and a liaison officer's for the
+    procuratorate and river office of the liaison office's district."""
+    roles = set(Membership.objects.filter(user=user, agency=agency).values_list("role", flat=True))
+    if agency.kind in (AgencyKind.PROCURATORATE, AgencyKind.RIVER_OFFICE):
+        linked = Membership.objects.filter(
+            user=user, agency__district=agency.district, agency__kind=AgencyKind.LIAISON_OFFICE, role=Role.LIAISON
+        )
+        if linked.exists():
+            roles.add(Role.LIAISON)
+    return roles
+
+
+def _incoming_transfer(clue: Clue) -> Transfer | None:
+    """Return the transfer that brought the clue to the agency holding it."""
+    return clue.transfers.filter(to_agency=clue.holder).order_by("-sent_at").first()
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _transfer(clue: Clue, user, *, to: Agency, reason: str, copies=(), override_reason: str = "") -> Transfer:  # noqa: ANN001
+    now = timezone.now()
+    transfer = Transfer.objects.create(
+        clue=clue,
+        from_agency=clue.holder,
+        to_agency=to,
+        reason=reason,
+        override_reason=override_reason,
+        sent_by=user,
+        sent_at=now,
+        first_answer_due=deadline(DeadlineRule.FIRST_ANSWER, timezone.localdate(now)),
+    )
+    transfer.copies.set(copies)
+    clue.holder = to
+    return transfer
+
+
+def _send(clue: Clue, user, *, to: Agency | None = None, override_reason: str = "", **_) -> dict:  # noqa: ANN001
+    """Send a registered clue to the procuratorate routing chose, or to another with a written reason."""
+    if to is not None and to != clue.routed_to:
+        if not override_reason.strip():
+            raise StepInvalid({"override_reason": "改变接收单位须书面说明理由 / a written reason is required"})
+        reason = TransferReason.MANUAL
+    else:
+        to, reason, override_reason = clue.routed_to, clue.routing_reason, ""
+    if to == clue.holder:
+        raise StepRefused("线索已在接收单位，请直接受理 / the clue is already with its recipient: accept it")
+    transfer = _transfer(
+        clue, user, to=to, reason=reason, copies=clue.routing_copies.all(), override_reason=override_reason.strip()
+    )
+    return {"transfer": transfer.pk, "to": to.code, "reason": reason, "copies": [a.code for a in transfer.copies.all()]}
+
+
+def _accept(clue: Clue, user, **_) -> dict:  # noqa: ANN001
+    incoming = _incoming_transfer(clue)
+    if clue.status == Status.REGISTERED and clue.holder != clue.routed_to:
+        raise StepRefused("线索须先移送 / the clue must be sent to its recipient first")
+    if incoming is not None:
+        incoming.accepted_at = timezone.now()
+        incoming.save(update_fields=["accepted_at"])
+    return {"transfer": incoming.pk if incoming else None}
+
+
+def _answer(clue: Clue, user, **_) -> dict:  # noqa: ANN001
+    """Record the first answer on how a received clue is handled (seed 000 §二(三): within a month)."""
+    incoming = _incoming_transfer(clue)
+    if incoming is None or incoming.first_answer_at is not None:
+        raise StepRefused("没有待首次答复的移送 / no transfer awaits a first answer")
+    incoming.first_answer_at = timezone.now()
+    incoming.save(update_fields=["first_answer_at"])
+    return {"transfer": incoming.pk}
+
+
+def _file_case(clue: Clue, user, *, case_number: str = "", **_) -> dict:  # noqa: ANN001
+    clue.case_number = case_number.strip()
+    return {"case_number": clue.case_number}
+
+
+def _issue_suggestion(
+    clue: Clue,
+    user,
+    *,
+    addressee: Agency | None = None,
+    content: str = "",
+    urgent: bool = False,  # noqa: ANN001
+    number: str = "",
+    pre_notify: bool = False,
+    **_,
+) -> dict:
+    errors = {}
+    if addressee is None:
+        errors["addressee"] = "须指定被建议单位 / the addressee is required"
+    if not content.strip():
+        errors["content"] = "须填写建议内容 / the content is required"
+    if errors:
+        raise StepInvalid(errors)
+    now = timezone.now()
+    rule = DeadlineRule.SUGGESTION_REPLY_URGENT if urgent else DeadlineRule.SUGGESTION_REPLY
+    suggestion = Suggestion.objects.create(
+        clue=clue,
+        number=number.strip(),
+        addressee=addressee,
+        content=content.strip(),
+        urgent=urgent,
+        # Seed 002 §三(二): suggestions on river matters may be notified to the river office beforehand.
+        pre_notified_at=now if pre_notify else None,
+        issued_by=user,
+        issued_at=now,
+        reply_due=deadline(rule, timezone.localdate(now)),
+    )
+    return {
+        "suggestion": suggestion.pk,
+        "addressee": addressee.code,
+        "urgent": urgent,
+        "reply_due": suggestion.reply_due,
+    }
+
+
+def _record_outcome(
+    clue: Clue,
+    user,
+    *,
+    judgement: str = "",
+    restoration_done_on: datetime.date | None = None,  # noqa: ANN001
+    outcome_note: str = "",
+    **_,
+) -> dict:
+    before = {
+        "judgement": clue.judgement,
+        "restoration_done_on": clue.restoration_done_on,
+        "outcome_note": clue.outcome_note,
+    }
+    if not (judgement.strip() or restoration_done_on or outcome_note.strip()):
+        raise StepInvalid({"outcome_note": "须填写结果 / give a judgement, a restoration date or an outcome"})
+    clue.judgement = judgement.strip() or clue.judgement
+    clue.restoration_done_on = restoration_done_on or clue.restoration_done_on
+    clue.outcome_note = outcome_note.strip() or clue.outcome_note
+    after = {
+        "judgement": clue.judgement,
+        "restoration_done_on": clue.restoration_done_on,
+        "outcome_note": clue.outcome_note,
+    }
+    return {"before": before, "after": after}
+
+
+def _close(clue: Clue, user, **_) -> dict:  # noqa: ANN001
+    allowed = CLOSABLE_BY_PROCURATORATE if clue.holder.kind == AgencyKind.PROCURATORATE else CLOSABLE_BY_OTHERS
+    if clue.status not in allowed:
+        raise StepRefused(
+            f"{clue.holder.name}不能办结处于“{clue.get_status_display()}”的线索 / cannot close from {clue.status}"
+        )
+    clue.closed_at = timezone.now()
+    incoming = _incoming_transfer(clue)
+    if incoming is not None:
+        # Seed 002 §三(二): feedback to the transferring side within 10 days after closing.
+        incoming.feedback_due = deadline(DeadlineRule.FEEDBACK, _today())
+        incoming.save(update_fields=["feedback_due"])
+    return {"feedback_due": incoming.feedback_due if incoming else None}
+
+
+def _give_feedback(clue: Clue, user, **_) -> dict:  # noqa: ANN001
+    incoming = _incoming_transfer(clue)
+    if incoming is not None:
+        incoming.feedback_at = timezone.now()
+        incoming.save(update_fields=["feedback_at"])
+    return {"transfer": incoming.pk if incoming else None, "to": incoming.from_agency.code if incoming else None}
+
+
+def reverse_recipient(clue: Clue) -> Agency:
+    """Return the river office a procuratorate sends a clue back to: the clue's district's, or the
+    city's for cross-district and outside-district clues."""
+    area = clue.district if clue.routing_reason == "district" and clue.district else clue.city
+    office = Agency.objects.river_offices().serving(area).order_by("code").first()
+    if office is None:
+        raise StepRefused(f"{area} 没有河长办 / no river office serves {area}")
+    return office
+
+
+def _reverse(clue: Clue, user, **_) -> dict:  # noqa: ANN001
+    office = reverse_recipient(clue)
+    transfer = _transfer(clue, user, to=office, reason=TransferReason.REVERSE)
+    return {"transfer": transfer.pk, "to": office.code}
+
+
+def _transfer_to_unit(clue: Clue, user, *, to: Agency | None = None, **_) -> dict:  # noqa: ANN001
+    if to is None or to.kind not in UNIT_KINDS:
+        raise StepInvalid({"to": "须指定河长制责任单位 / name a responsible unit (or police, ecology bureau)"})
+    transfer = _transfer(clue, user, to=to, reason=TransferReason.MANUAL)
+    return {"transfer": transfer.pk, "to": to.code}
+
+
+def _merge(clue: Clue, user, *, into: Clue | None = None, **_) -> dict:  # noqa: ANN001
+    if into is None:
+        raise StepInvalid({"into": "须指定合并到的线索 / name the clue to merge into"})
+    if into.pk == clue.pk or into.status == Status.MERGED:
+        raise StepInvalid({"into": "不能合并到自身或已合并的线索 / not itself, nor a merged clue"})
+    clue.merged_into = into
+    event_record(
+        clue=into, actor=user, action="absorb", note=f"合并了重复线索 {clue.code}", data={"duplicate": clue.code}
+    )
+    return {"into": into.code}
+
+
+STEPS: dict[str, Step] = {
+    step.name: step
+    for step in [
+        Step("send", "移送 Send", (Status.REGISTERED,), Status.TRANSFERRED, perform=_send),
+        Step("accept", "受理 Accept", (Status.REGISTERED, Status.TRANSFERRED), Status.ACCEPTED, perform=_accept),
+        Step("answer", "首次答复 First answer", OPEN_STATES[2:], None, perform=_answer),
+        Step(
+            "investigate",
+            "调查核实 Investigate",
+            (Status.ACCEPTED,),
+            Status.INVESTIGATING,
+            PROSECUTORS,
+            (AgencyKind.PROCURATORATE,),
+        ),
+        Step(
+            "file_case",
+            "立案 File a case",
+            (Status.INVESTIGATING,),
+            Status.CASE_FILED,
+            PROSECUTORS,
+            (AgencyKind.PROCURATORATE,),
+            _file_case,
+        ),
+        Step(
+            "not_file",
+            "不立案 Do not file",
+            (Status.INVESTIGATING,),
+            Status.NOT_FILED,
+            PROSECUTORS,
+            (AgencyKind.PROCURATORATE,),
+        ),
+        Step(
+            "issue_suggestion",
+            "发出诉前检察建议 Issue a suggestion",
+            (Status.CASE_FILED,),
+            Status.SUGGESTION_ISSUED,
+            PROSECUTORS,
+            (AgencyKind.PROCURATORATE,),
+            _issue_suggestion,
+        ),
+        Step(
+            "rectified",
+            "已整改 Rectified",
+            (Status.SUGGESTION_ISSUED,),
+            Status.RECTIFIED,
+            PROSECUTORS,
+            (AgencyKind.PROCURATORATE,),
+        ),
+        Step(
+            "litigate",
+            "提起诉讼 Litigate",
+            (Status.CASE_FILED, Status.SUGGESTION_ISSUED),
+            Status.LITIGATION,
+            PROSECUTORS,
+            (AgencyKind.PROCURATORATE,),
+        ),
+        Step(
+            "record_outcome",
+            "记录结果 Record an outcome",
+            (Status.RECTIFIED, Status.LITIGATION, Status.CLOSED, Status.FEEDBACK_GIVEN),
+            None,
+            perform=_record_outcome,
+        ),
+        Step("close", "办结 Close", CLOSABLE_BY_PROCURATORATE + CLOSABLE_BY_OTHERS, Status.CLOSED, perform=_close),
+        Step("give_feedback", "反馈 Give feedback", (Status.CLOSED,), Status.FEEDBACK_GIVEN, perform=_give_feedback),
+        Step(
+            "reverse",
+            "反向移送河长办 Send back to the river office",
+            (Status.ACCEPTED, Status.INVESTIGATING, Status.NOT_FILED),
+            Status.TRANSFERRED,
+            PROSECUTORS,
+            (AgencyKind.PROCURATORATE,),
+            _reverse,
+        ),
+        Step(
+            "transfer_to_unit",
+            "移送责任单位 Pass to a responsible unit",
+            (Status.ACCEPTED,),
+            Status.TRANSFERRED,
+            (Role.CHIEF, Role.RIVER_OFFICE, Role.LIAISON),
+            (AgencyKind.RIVER_OFFICE,),
+            _transfer_to_unit,
+        ),
+        Step("merge", "合并为重复 Merge as duplicate", OPEN_STATES[:4], Status.MERGED, perform=_merge),
+    ]
+}
+
+
+def steps_available(clue: Clue, user) -> list[Step]:  # noqa: ANN001
+    """Return the steps `user` could take on `clue` now (what the review map offers)."""
+    roles = acting_roles(user, clue.holder)
+    return [
+        step
+        for step in STEPS.values()
+        if clue.status in step.from_states
+        and roles.intersection(step.roles)
+        and (not step.holder_kinds or clue.holder.kind in step.holder_kinds)
+    ]
+
+
+@transaction.atomic
+def clue_step(*, clue: Clue, user, step: str, note: str = "", **params: Any) -> Clue:  # noqa: ANN001
+    """Take `step` on `clue` as `user`; raise StepRefused, StepForbidden or StepInvalid otherwise.
+
+    The caller has checked that the user may see the clue.
+    """
+    definition = STEPS.get(step)
+    if definition is None:
+        raise StepInvalid({"step": f"未知操作 / unknown step {step!r}"})
+    locked = Clue.objects.select_for_update().select_related("holder").get(pk=clue.pk)
+    if locked.status not in definition.from_states:
+        raise StepRefused(
+            f"线索处于“{locked.get_status_display()}”，不能“{definition.label}” / "
+            f"cannot {step} a clue that is {locked.status}"
+        )
+    if definition.holder_kinds and locked.holder.kind not in definition.holder_kinds:
+        raise StepRefused(f"承办单位{locked.holder.name}不能“{definition.label}” / {locked.holder.kind} cannot {step}")
+    if not acting_roles(user, locked.holder).intersection(definition.roles):
+        raise StepForbidden(
+            f"您在{locked.holder.name}无权“{definition.label}” / not allowed to {step} for {locked.holder.code}"
+        )
+    before = locked.status
+    holder = locked.holder
+    data = definition.perform(locked, user, **params) or {}
+    if definition.to_state is not None:
+        locked.status = definition.to_state
+    locked.save()
+    event_record(
+        clue=locked,
+        actor=user,
+        agency=holder,
+        action=step,
+        from_status=before,
+        to_status=locked.status,
+        note=note.strip(),
+        data=data,
+    )
+    return locked
+
+
+@transaction.atomic
+def suggestion_reply(*, suggestion: Suggestion, user, text: str) -> Suggestion:  # noqa: ANN001
+    """Record the addressee's written reply to a suggestion (seed 004 §二(五): 书面回复检察机关)."""
+    clue = Clue.objects.select_for_update().get(pk=suggestion.clue_id)
+    suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
+    if suggestion.reply_at is not None:
+        raise StepRefused("该建议已回复 / this suggestion has been replied to")
+    if not acting_roles(user, suggestion.addressee):
+        raise StepForbidden(f"只有{suggestion.addressee.name}可以回复 / only the addressee may reply")
+    if not text.strip():
+        raise StepInvalid({"text": "须填写书面回复 / the written reply is required"})
+    suggestion.reply_at = timezone.now()
+    suggestion.reply_text = text.strip()
+    suggestion.save(update_fields=["reply_at", "reply_text"])
+    event_record(
+        clue=clue,
+        actor=user,
+        agency=suggestion.addressee,
+        action="suggestion_reply",
+        from_status=clue.status,
+        to_status=clue.status,
+        note=text.strip(),
+        data={"suggestion": suggestion.pk},
+    )
+    return suggestion
