@@ -62,6 +62,8 @@ class Step:
     roles: tuple[str, ...] = STAFF
     holder_kinds: tuple[str, ...] = ()  # empty: any kind of agency may hold the clue
     perform: Callable[..., dict[str, Any]] = field(default=lambda clue, user, **params: {}, compare=False)
+    # Returns why the step cannot be taken on this clue beyond its state and holder, or None.
+    refusal: Callable[[Clue], str | None] = field(default=lambda clue: None, compare=False)
 
 
 def acting_roles(user, agency: Agency) -> set[str]:  # noqa: ANN001 - a user
@@ -121,12 +123,23 @@ def _send(clue: Clue, user, *, to: Agency | None = None, override_reason: str = 
 
 def _accept(clue: Clue, user, **_) -> dict:  # noqa: ANN001
     incoming = _incoming_transfer(clue)
-    if clue.status == Status.REGISTERED and clue.holder != clue.routed_to:
-        raise StepRefused("线索须先移送 / the clue must be sent to its recipient first")
     if incoming is not None:
         incoming.accepted_at = timezone.now()
         incoming.save(update_fields=["accepted_at"])
     return {"transfer": incoming.pk if incoming else None}
+
+
+def _accept_refusal(clue: Clue) -> str | None:
+    if clue.status == Status.REGISTERED and clue.holder_id != clue.routed_to_id:
+        return "线索须先移送 / the clue must be sent to its recipient first"
+    return None
+
+
+def _close_refusal(clue: Clue) -> str | None:
+    allowed = CLOSABLE_BY_PROCURATORATE if clue.holder.kind == AgencyKind.PROCURATORATE else CLOSABLE_BY_OTHERS
+    if clue.status not in allowed:
+        return f"{clue.holder.name}不能办结处于“{clue.get_status_display()}”的线索 / cannot close from {clue.status}"
+    return None
 
 
 def _answer(clue: Clue, user, **_) -> dict:  # noqa: ANN001
@@ -212,11 +225,6 @@ def _record_outcome(
 
 
 def _close(clue: Clue, user, **_) -> dict:  # noqa: ANN001
-    allowed = CLOSABLE_BY_PROCURATORATE if clue.holder.kind == AgencyKind.PROCURATORATE else CLOSABLE_BY_OTHERS
-    if clue.status not in allowed:
-        raise StepRefused(
-            f"{clue.holder.name}不能办结处于“{clue.get_status_display()}”的线索 / cannot close from {clue.status}"
-        )
     clue.closed_at = timezone.now()
     incoming = _incoming_transfer(clue)
     if incoming is not None:
@@ -273,7 +281,14 @@ STEPS: dict[str, Step] = {
     step.name: step
     for step in [
         Step("send", "移送 Send", (Status.REGISTERED,), Status.TRANSFERRED, perform=_send),
-        Step("accept", "受理 Accept", (Status.REGISTERED, Status.TRANSFERRED), Status.ACCEPTED, perform=_accept),
+        Step(
+            "accept",
+            "受理 Accept",
+            (Status.REGISTERED, Status.TRANSFERRED),
+            Status.ACCEPTED,
+            perform=_accept,
+            refusal=_accept_refusal,
+        ),
         Step("answer", "首次答复 First answer", OPEN_STATES[2:], None, perform=_answer),
         Step(
             "investigate",
@@ -332,7 +347,14 @@ STEPS: dict[str, Step] = {
             None,
             perform=_record_outcome,
         ),
-        Step("close", "办结 Close", CLOSABLE_BY_PROCURATORATE + CLOSABLE_BY_OTHERS, Status.CLOSED, perform=_close),
+        Step(
+            "close",
+            "办结 Close",
+            CLOSABLE_BY_PROCURATORATE + CLOSABLE_BY_OTHERS,
+            Status.CLOSED,
+            perform=_close,
+            refusal=_close_refusal,
+        ),
         Step("give_feedback", "反馈 Give feedback", (Status.CLOSED,), Status.FEEDBACK_GIVEN, perform=_give_feedback),
         Step(
             "reverse",
@@ -366,6 +388,7 @@ def steps_available(clue: Clue, user) -> list[Step]:  # noqa: ANN001
         if clue.status in step.from_states
         and roles.intersection(step.roles)
         and (not step.holder_kinds or clue.holder.kind in step.holder_kinds)
+        and step.refusal(clue) is None
     ]
 
 
@@ -386,6 +409,9 @@ def clue_step(*, clue: Clue, user, step: str, note: str = "", **params: Any) -> 
         )
     if definition.holder_kinds and locked.holder.kind not in definition.holder_kinds:
         raise StepRefused(f"承办单位{locked.holder.name}不能“{definition.label}” / {locked.holder.kind} cannot {step}")
+    refusal = definition.refusal(locked)
+    if refusal:
+        raise StepRefused(refusal)
     if not acting_roles(user, locked.holder).intersection(definition.roles):
         raise StepForbidden(
             f"您在{locked.holder.name}无权“{definition.label}” / not allowed to {step} for {locked.holder.code}"
