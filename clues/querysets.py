@@ -32,7 +32,9 @@ class ClueQuerySet(SpatialQuerySet):
         addressed = Suggestion.objects.filter(clue=OuterRef("pk"), addressee__in=agencies)
         involved = Q(registering_agency__in=agencies) | Q(holder__in=agencies) | Exists(moved) | Exists(addressed)
         oversight = Q(city__in=cities) & (Q(routing_reason__in=OVERSIGHT_REASONS) | Q(confidential=True))
-        secret_allowed = Q(confidential=False) | Q(holder__in=agencies) | Q(city__in=cities)
+        # Confidential: the holder's own members only, not those who see its work through a liaison office.
+        members_of = Agency.objects.filter(memberships__user=user).values("pk")
+        secret_allowed = Q(confidential=False) | Q(holder__in=members_of) | Q(city__in=cities)
         return self.filter((involved | oversight) & secret_allowed)
 
     def open(self) -> ClueQuerySet:

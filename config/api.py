@@ -4,12 +4,15 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from clues.api.clues import ClueViewSet, SuggestionViewSet
 from rivers.api import DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
 
 router = DefaultRouter()
 router.register("districts", DistrictViewSet)
 router.register("reaches", ReachViewSet)
 router.register("waterbodies", WaterBodyViewSet)
+router.register("clues", ClueViewSet, basename="clue")
+router.register("suggestions", SuggestionViewSet, basename="suggestion")
 
 urlpatterns = [
     path("routing/", RoutingView.as_view(), name="routing"),

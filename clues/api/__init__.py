@@ -1,0 +1,1 @@
+"""The clue API, one module per resource."""

@@ -1,0 +1,246 @@
+"""How clues look in the API, and what a registration must contain (DESIGN §6)."""
+
+from __future__ import annotations
+
+import math
+
+from rest_framework import serializers
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from rivers.models import Agency
+from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
+
+from .models import Category, Clue, ClueEvent, Source, Suggestion, Transfer
+
+
+class LocationField(serializers.Field):
+    """A GeoJSON Point in WGS84 lon/lat; anything else (NaN, out of range, other types) is refused."""
+
+    default_error_messages = {
+        "invalid": '须为 GeoJSON Point，如 {"type": "Point", "coordinates": [106.65, 29.03]} / must be a GeoJSON Point',
+        "range": "坐标超出范围：经度 -180~180，纬度 -90~90 / coordinates out of range (lon -180..180, lat -90..90)",
+    }
+
+    def to_internal_value(self, data):
+        from django.contrib.gis.geos import Point
+
+        if not isinstance(data, dict) or data.get("type") != "Point":
+            self.fail("invalid")
+        coordinates = data.get("coordinates")
+        if (
+            not isinstance(coordinates, list | tuple)
+            or len(coordinates) not in (2, 3)
+            or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates)
+        ):
+            self.fail("invalid")
+        lon, lat = float(coordinates[0]), float(coordinates[1])
+        if not (math.isfinite(lon) and math.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            self.fail("range")
+        return Point(lon, lat, srid=4326)
+
+    def to_representation(self, value):
+        return {"type": "Point", "coordinates": [value.x, value.y]}
+
+
+class ClueRegistrationSerializer(serializers.Serializer):
+    client_uuid = serializers.UUIDField()
+    category = serializers.ChoiceField(choices=Category.choices)
+    description = serializers.CharField(max_length=5000)
+    location = LocationField()
+    source = serializers.ChoiceField(choices=Source.choices)
+    confidential = serializers.BooleanField(default=False)
+    agency = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Agency.objects.all(),
+        required=False,
+        help_text="registering agency code; needed only when the user belongs to several",
+    )
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        mine = Agency.objects.filter(memberships__user=user).distinct()
+        agency = attrs.get("agency")
+        if agency is not None and not mine.filter(pk=agency.pk).exists():
+            raise serializers.ValidationError({"agency": "您不是该单位成员 / you are not a member of this agency"})
+        if agency is None:
+            if mine.count() != 1:
+                raise serializers.ValidationError(
+                    {"agency": "请指定登记单位 / you belong to several agencies (or none): name the registering one"}
+                )
+            attrs["agency"] = mine.get()
+        return attrs
+
+
+class RoutedFeatureSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    is_cross_district = serializers.BooleanField()
+    districts = serializers.SerializerMethodField()
+
+    def get_districts(self, feature) -> list[str]:
+        return list(feature.districts.order_by("code").values_list("code", flat=True))
+
+
+class ClueRoutingSerializer(serializers.Serializer):
+    """The routing a clue got at registration, in the shape of GET /api/v1/routing/."""
+
+    district = DistrictRefSerializer(allow_null=True)
+    reach = serializers.SerializerMethodField()
+    procuratorate = AgencyRefSerializer(source="routed_to")
+    reason = serializers.CharField(source="routing_reason")
+    copies = serializers.SerializerMethodField()
+
+    def get_reach(self, clue) -> dict | None:
+        return RoutedFeatureSerializer(clue.feature).data if clue.feature else None
+
+    def get_copies(self, clue) -> list[str]:
+        return sorted(agency.code for agency in clue.routing_copies.all())
+
+
+class TransferSerializer(serializers.ModelSerializer):
+    from_agency = AgencyRefSerializer()
+    to_agency = AgencyRefSerializer()
+    copies = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    sent_by = serializers.CharField(source="sent_by.get_username")
+
+    class Meta:
+        model = Transfer
+        fields = [
+            "id",
+            "from_agency",
+            "to_agency",
+            "copies",
+            "reason",
+            "override_reason",
+            "sent_by",
+            "sent_at",
+            "accepted_at",
+            "first_answer_due",
+            "first_answer_at",
+            "feedback_due",
+            "feedback_at",
+            "batch",
+        ]
+
+
+class SuggestionSerializer(serializers.ModelSerializer):
+    addressee = AgencyRefSerializer()
+
+    class Meta:
+        model = Suggestion
+        fields = [
+            "id",
+            "number",
+            "addressee",
+            "content",
+            "urgent",
+            "pre_notified_at",
+            "issued_at",
+            "reply_due",
+            "reply_at",
+            "reply_text",
+            "escalated_at",
+        ]
+
+
+class ClueEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.get_username")
+    agency = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ClueEvent
+        fields = ["seq", "action", "actor", "agency", "from_status", "to_status", "note", "data", "created_at", "hash"]
+
+
+class ClueSerializer(serializers.ModelSerializer):
+    location = LocationField(source="geom")
+    routing = ClueRoutingSerializer(source="*")
+    district = DistrictRefSerializer(allow_null=True)
+    holder = AgencyRefSerializer()
+    registering_agency = AgencyRefSerializer()
+    registered_by = serializers.CharField(source="registered_by.get_username")
+    merged_into = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category_label = serializers.CharField(source="get_category_display")
+    status_label = serializers.CharField(source="get_status_display")
+
+    class Meta:
+        model = Clue
+        fields = [
+            "id",
+            "code",
+            "client_uuid",
+            "status",
+            "status_label",
+            "category",
+            "category_label",
+            "source",
+            "description",
+            "location",
+            "confidential",
+            "district",
+            "routing",
+            "holder",
+            "registering_agency",
+            "registered_by",
+            "merged_into",
+            "case_number",
+            "outcome_note",
+            "judgement",
+            "restoration_done_on",
+            "created_at",
+            "updated_at",
+            "closed_at",
+        ]
+
+
+class ClueDetailSerializer(ClueSerializer):
+    transfers = TransferSerializer(many=True)
+    suggestions = SuggestionSerializer(many=True)
+    steps = serializers.SerializerMethodField(help_text="the steps the requesting user may take now")
+
+    class Meta(ClueSerializer.Meta):
+        fields = [*ClueSerializer.Meta.fields, "transfers", "suggestions", "steps"]
+
+    def get_steps(self, clue) -> list[str]:
+        from .workflow import steps_available
+
+        return [step.name for step in steps_available(clue, self.context["request"].user)]
+
+
+class DuplicateSerializer(serializers.ModelSerializer):
+    distance_m = serializers.FloatField(read_only=True, required=False)
+
+    class Meta:
+        model = Clue
+        fields = ["id", "code", "status", "category", "created_at", "distance_m"]
+
+
+class StepSerializer(serializers.Serializer):
+    """Parameters of a workflow step; each step reads the ones it needs."""
+
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    to = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), required=False)
+    override_reason = serializers.CharField(required=False, allow_blank=True, default="")
+    case_number = serializers.CharField(required=False, allow_blank=True, default="")
+    addressee = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all(), required=False)
+    content = serializers.CharField(required=False, allow_blank=True, default="")
+    urgent = serializers.BooleanField(required=False, default=False)
+    number = serializers.CharField(required=False, allow_blank=True, default="")
+    pre_notify = serializers.BooleanField(required=False, default=False)
+    judgement = serializers.CharField(required=False, allow_blank=True, default="")
+    restoration_done_on = serializers.DateField(required=False, allow_null=True, default=None)
+    outcome_note = serializers.CharField(required=False, allow_blank=True, default="")
+    into = serializers.CharField(required=False, help_text="code of the clue to merge into")
+
+
+class SuggestionReplySerializer(serializers.Serializer):
+    text = serializers.CharField()
+
+
+class ClueGeoSerializer(GeoFeatureModelSerializer):
+    """A clue as a GeoJSON feature for the review map."""
+
+    class Meta:
+        model = Clue
+        geo_field = "geom"
+        fields = ["id", "code", "status", "category", "source", "confidential", "routing_reason", "created_at"]
