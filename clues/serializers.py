@@ -17,7 +17,7 @@ class LocationField(serializers.Field):
     """A GeoJSON Point in WGS84 lon/lat; anything else (NaN, out of range, other types) is refused."""
 
     default_error_messages = {
-        "invalid": '须为 GeoJSON Point，如 {"type": "Point", "coordinates": [106.65, 29.03]} / must be a GeoJSON Point',
+        "invalid": '须为 GeoJSON Point：{{"type": "Point", "coordinates": [经度, 纬度]}} / must be a GeoJSON Point',
         "range": "坐标超出范围：经度 -180~180，纬度 -90~90 / coordinates out of range (lon -180..180, lat -90..90)",
     }
 
