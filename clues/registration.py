@@ -78,9 +78,11 @@ def clue_register(
     A unique constraint on client_uuid is the guard: of concurrent retries one inserts and the
     others find its row, so a phone retrying never makes a second clue.
     """
-    digest = request_digest(
-        category=category, description=description, location=location, source=source, confidential=confidential
-    )
+    submitted = {
+        "category": category, "description": description, "location": location, "source": source,
+        "confidential": confidential,
+    }  # fmt: skip
+    digest = request_digest(**submitted)
     existing = Clue.objects.filter(client_uuid=client_uuid).first()
     if existing is not None:
         return _replay(existing, user, digest)
@@ -88,7 +90,7 @@ def clue_register(
     try:
         with transaction.atomic():
             clue = _create(
-                user, agency, client_uuid, category, description, location, source, confidential, routing, digest
+                user=user, agency=agency, client_uuid=client_uuid, routing=routing, digest=digest, **submitted
             )
     except IntegrityError:
         existing = Clue.objects.filter(client_uuid=client_uuid).first()
@@ -98,18 +100,15 @@ def clue_register(
     return Registration(clue, created=True)
 
 
-def _create(user, agency, client_uuid, category, description, location, source, confidential, routing, digest):  # noqa: ANN001
+def _create(*, user, agency: Agency, client_uuid, routing: Routing, digest: str, location: Point, **submitted) -> Clue:  # noqa: ANN001
     city = city_of_routing(routing)
     area = routing.district or city
     clue = Clue.objects.create(
         code=next_code(area.code, timezone.localdate().year),
         client_uuid=client_uuid,
         request_digest=digest,
-        source=source,
-        category=category,
-        description=description,
         geom=location,
-        confidential=confidential,
+        **submitted,
         reach=routing.reach if isinstance(routing.reach, Reach) else None,
         water_body=routing.reach if isinstance(routing.reach, WaterBody) else None,
         snap_distance_m=routing.reach_distance_m,
@@ -128,7 +127,7 @@ def _create(user, agency, client_uuid, category, description, location, source, 
         agency=agency,
         action="register",
         to_status=clue.status,
-        data={"routing": routing_summary(routing), "source": source, "category": category},
+        data={"routing": routing_summary(routing), "source": clue.source, "category": clue.category},
     )
     return clue
 
