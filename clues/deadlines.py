@@ -9,12 +9,25 @@ from __future__ import annotations
 import calendar
 import datetime
 
-from .models import DeadlinePolicy, TimeUnit
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-# The defaults (migration 0003 loads them, effective since 2000-01-01; administrators add rows):
-# first answer 1 month (seed 000 §二(三)), feedback 10 days after closing (seed 002 §三(二)),
-# suggestion reply 2 months, 15 days when urgent (Administrative Procedure Law art. 25), periodic
-# transfer every 6 months (seed 002 §三(二)), warn 3 days before a deadline.
+from .models import DeadlinePolicy, DeadlineRule, TimeUnit
+
+# The defaults of DESIGN §4, in force until an administrator adds a policy row (migration 0003
+# also writes them as rows effective since 2000-01-01, so that the admin shows them).
+DEFAULT_POLICIES = {
+    # Seed 000 §二(三): 接到线索后一般应当在一个月内向移送部门反馈办理情况.
+    DeadlineRule.FIRST_ANSWER: (1, TimeUnit.MONTHS),
+    # Seed 002 §三(二): 在办结后十日内向移送方反馈案件办理情况或处理结果.
+    DeadlineRule.FEEDBACK: (10, TimeUnit.DAYS),
+    # Administrative Procedure Law art. 25: reply within two months, 15 days when urgent.
+    DeadlineRule.SUGGESTION_REPLY: (2, TimeUnit.MONTHS),
+    DeadlineRule.SUGGESTION_REPLY_URGENT: (15, TimeUnit.DAYS),
+    # Seed 002 §三(二): 原则上应每半年移送一次案件线索.
+    DeadlineRule.TRANSFER_INTERVAL: (6, TimeUnit.MONTHS),
+    DeadlineRule.DUE_SOON: (3, TimeUnit.DAYS),
+}
 
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
@@ -25,9 +38,11 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 
 
 def policy_in_force(rule: str, on: datetime.date) -> DeadlinePolicy:
+    """Return the policy of `rule` in force on `on`: the latest row effective by then, else the default."""
     policy = DeadlinePolicy.objects.filter(rule=rule, effective_from__lte=on).order_by("-effective_from").first()
     if policy is None:
-        raise LookupError(f"no deadline policy for {rule} on {on}")
+        amount, unit = DEFAULT_POLICIES[rule]
+        policy = DeadlinePolicy(rule=rule, amount=amount, unit=unit, effective_from=datetime.date.min)
     return policy
 
 
@@ -37,3 +52,28 @@ def deadline(rule: str, start: datetime.date) -> datetime.date:
     if policy.unit == TimeUnit.MONTHS:
         return add_months(start, policy.amount)
     return start + datetime.timedelta(days=policy.amount)
+
+
+def due_soon_until(today: datetime.date) -> datetime.date:
+    """Return the last day of the warning window that starts on `today` (the DUE_SOON policy)."""
+    return deadline(DeadlineRule.DUE_SOON, today)
+
+
+def policy_check(*, rule: str, amount: int, effective_from: datetime.date, today: datetime.date | None = None) -> None:
+    """Raise ValidationError where a new policy row would rewrite the past or make a rule meaningless.
+
+    A policy applies from its date on; one dated before today would claim that deadlines already
+    computed were computed under it, so the history of the policy would no longer be true.
+    """
+    today = today or timezone.localdate()
+    errors = {}
+    if effective_from < today:
+        errors["effective_from"] = (
+            f"生效日期不能早于今天（{today}）：已计算的期限不变，新规则只适用于今后 / "
+            f"a policy cannot start before today ({today}): it applies to new deadlines only"
+        )
+    # A warning window of 0 means "no early warning"; every other rule needs a length.
+    if amount < 1 and rule != DeadlineRule.DUE_SOON:
+        errors["amount"] = "时长须大于0 / the length must be at least 1"
+    if errors:
+        raise ValidationError(errors)

@@ -269,6 +269,9 @@ class ClueEvent(models.Model):
         ordering = ["clue", "seq"]
         constraints = [models.UniqueConstraint(fields=["clue", "seq"], name="clue_event_seq_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.clue_id} #{self.seq} {self.action}"
+
 
 class TimeUnit(models.TextChoices):
     DAYS = "days", "日 days"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
@@ -12,7 +13,19 @@ from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
 from .models import Category, Clue, ClueEvent, Source, Suggestion, Transfer
 
+POINT_SCHEMA = {
+    "type": "object",
+    "description": "GeoJSON Point, WGS84 lon/lat",
+    "properties": {
+        "type": {"type": "string", "enum": ["Point"]},
+        "coordinates": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3},
+    },
+    "required": ["type", "coordinates"],
+    "example": {"type": "Point", "coordinates": [106.651, 29.028]},
+}
 
+
+@extend_schema_field(POINT_SCHEMA)
 class LocationField(serializers.Field):
     """A GeoJSON Point in WGS84 lon/lat; anything else (NaN, out of range, other types) is refused."""
 

@@ -175,3 +175,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+# --- Deadline reminders (clues.notifications, clues.tasks) -------------------------------------
+# The lengths of the deadlines themselves are policy rows (clues.DeadlinePolicy), not settings.
+# The sweep notifies nobody twice, so running it often costs nothing but catches a deadline early.
+CELERY_BEAT_SCHEDULE = {
+    "clues-sweep-deadlines": {
+        "task": "clues.tasks.sweep_deadlines",
+        "schedule": env.int("DEADLINE_SWEEP_EVERY_S", default=3600),
+    },
+}
+# Reminders are e-mailed through Django's mail settings (production.py: EMAIL_HOST, EMAIL_PORT).
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="河长+检察长 <noreply@localhost>")
+# --- end of deadline reminders ---------------------------------------------------------------
