@@ -1,0 +1,270 @@
+"""Figures for the joint meeting (联席会议, seed 000 §二(四)): counts over the clues a user may see.
+
+Every section counts the clues registered in the period (created_at, dates in Asia/Shanghai, both
+ends included) and the transfers and suggestions made on those clues. Nothing here lists a clue:
+confidential clues add to the counts and are never named.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
+
+from rivers.models import Agency
+
+from .models import Category, Clue, Source, Status, Suggestion, Transfer
+from .querysets import ClueQuerySet
+
+# The figures are dated as the agencies date them; the deployment's TIME_ZONE may differ.
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# The mechanism dates from 2021; the bounds keep date arithmetic and the month table finite.
+EARLIEST = datetime.date(2000, 1, 1)
+LATEST = datetime.date(2099, 12, 31)
+OUTSIDE_DISTRICTS_LABEL = "区外 Outside districts"
+
+
+class PeriodInvalid(Exception):
+    """The period cannot be used (HTTP 400); `errors` maps field to message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime.date
+    end: datetime.date
+
+    def bounds(self) -> tuple[datetime.datetime, datetime.datetime]:
+        """Return the aware instants [start, end) covering the period's days in Asia/Shanghai."""
+        start = datetime.datetime.combine(self.start, datetime.time.min, tzinfo=LOCAL_TZ)
+        end = datetime.datetime.combine(self.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=LOCAL_TZ)
+        return start, end
+
+    def months(self) -> list[datetime.date]:
+        """Return the first day of every month the period touches."""
+        first, months = self.start.replace(day=1), []
+        while first <= self.end:
+            months.append(first)
+            first = (first + datetime.timedelta(days=32)).replace(day=1)
+        return months
+
+
+def local_today() -> datetime.date:
+    return timezone.localdate(timezone=LOCAL_TZ)
+
+
+def period_make(start: datetime.date | None, end: datetime.date | None, *, default: Period) -> Period:
+    """Return the period from `start` to `end`, both included; `default` when neither is given.
+
+    Without `start` the period begins on 1 January of the end's year; without `end` it ends on
+    31 December of the start's year.
+    """
+    errors = {}
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            errors[name] = f"日期须在{EARLIEST}至{LATEST}之间 / must lie between {EARLIEST} and {LATEST}"
+    if errors:
+        raise PeriodInvalid(errors)
+    if start is None and end is None:
+        return default
+    if start is None:
+        start = end.replace(month=1, day=1)
+    if end is None:
+        end = start.replace(month=12, day=31)
+    if start > end:
+        raise PeriodInvalid({"to": f"结束日期{end}早于开始日期{start} / the period ends before it starts"})
+    return Period(start, end)
+
+
+def current_year(today: datetime.date | None = None) -> Period:
+    today = today or local_today()
+    return Period(datetime.date(today.year, 1, 1), datetime.date(today.year, 12, 31))
+
+
+def figures_scope(user) -> ClueQuerySet:  # noqa: ANN001 - a user
+    """Return the clues whose figures `user` may see: the visible ones, and for a member of a
+    municipal procuratorate every clue of its city (DESIGN §5: it sees "the statistics of all")."""
+    visible = Clue.objects.visible_to(user).values("pk")
+    cities = Agency.objects.municipal_procuratorates_of(user).values("district")
+    return Clue.objects.filter(Q(pk__in=visible) | Q(city__in=cities))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of a count table: a code (None for "no district"), its label, the count."""
+
+    code: str | None
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    """How a deadline was met: done by the due date, done after it, not done and past it, not yet due."""
+
+    in_time: int = 0
+    late: int = 0
+    overdue: int = 0
+    pending: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.in_time + self.late + self.overdue + self.pending
+
+
+@dataclass(frozen=True)
+class Figures:
+    period: Period
+    today: datetime.date
+    clues: int = 0
+    confidential: int = 0
+    open: int = 0
+    transfers: int = 0
+    suggestions: int = 0
+    by_category: list[Row] = field(default_factory=list)
+    by_district: list[Row] = field(default_factory=list)
+    by_status: list[Row] = field(default_factory=list)
+    by_source: list[Row] = field(default_factory=list)
+    by_month: list[Row] = field(default_factory=list)
+    first_answers: Timeliness = Timeliness()  # 首次答复 (seed 000 §二(三): within a month)
+    feedback: Timeliness = Timeliness()  # 办结后反馈 (seed 002 §三(二): within 10 days), closed clues only
+    suggestion_replies: Timeliness = Timeliness()  # 检察建议书面回复
+    suggestions_escalated: int = 0
+
+
+def _choice_rows(clues: ClueQuerySet, field_name: str, choices: type) -> list[Row]:
+    counts = dict(clues.order_by().values_list(field_name).annotate(n=Count("pk")))
+    return [Row(code, str(label), counts.get(code, 0)) for code, label in choices.choices]
+
+
+def _district_rows(clues: ClueQuerySet) -> list[Row]:
+    grouped = clues.order_by().values("district__code", "district__name").annotate(n=Count("pk"))
+    rows = [
+        Row(item["district__code"], item["district__name"] or OUTSIDE_DISTRICTS_LABEL, item["n"]) for item in grouped
+    ]
+    # Districts by code, the clues in no district last.
+    return sorted(rows, key=lambda row: (row.code is None, row.code or ""))
+
+
+def _month_rows(clues: ClueQuerySet, period: Period) -> list[Row]:
+    grouped = clues.order_by().annotate(month=TruncMonth("created_at", tzinfo=LOCAL_TZ)).values("month")
+    counts = {item["month"].date(): item["n"] for item in grouped.annotate(n=Count("pk"))}
+    return [Row(f"{m:%Y-%m}", f"{m.year}年{m.month}月", counts.get(m, 0)) for m in period.months()]
+
+
+def _timeliness(queryset, *, done: str, due: str, today: datetime.date) -> Timeliness:  # noqa: ANN001 - a QuerySet
+    """Count the rows of `queryset` by whether `done` (a datetime) met `due` (a date)."""
+    is_done = Q(**{f"{done}__isnull": False})
+    no_due = Q(**{f"{due}__isnull": True})
+    counts = queryset.annotate(done_on=TruncDate(done, tzinfo=LOCAL_TZ)).aggregate(
+        in_time=Count("pk", filter=is_done & (no_due | Q(done_on__lte=F(due)))),
+        late=Count("pk", filter=is_done & Q(done_on__gt=F(due))),
+        overdue=Count("pk", filter=~is_done & Q(**{f"{due}__lt": today})),
+        pending=Count("pk", filter=~is_done & (no_due | Q(**{f"{due}__gte": today}))),
+    )
+    return Timeliness(**counts)
+
+
+def figures_compute(*, user, period: Period, today: datetime.date | None = None) -> Figures:  # noqa: ANN001
+    """Return the joint-meeting figures of the clues `user` may count, registered in `period`."""
+    today = today or local_today()
+    start, end = period.bounds()
+    clues = figures_scope(user).filter(created_at__gte=start, created_at__lt=end)
+    totals = clues.aggregate(
+        clues=Count("pk"),
+        confidential=Count("pk", filter=Q(confidential=True)),
+        open=Count("pk", filter=~Q(status__in=[Status.CLOSED, Status.FEEDBACK_GIVEN, Status.MERGED])),
+    )
+    transfers = Transfer.objects.filter(clue__in=clues.values("pk"))
+    suggestions = Suggestion.objects.filter(clue__in=clues.values("pk"))
+    return Figures(
+        period=period,
+        today=today,
+        **totals,
+        transfers=transfers.count(),
+        suggestions=suggestions.count(),
+        by_category=_choice_rows(clues, "category", Category),
+        by_district=_district_rows(clues),
+        by_status=_choice_rows(clues, "status", Status),
+        by_source=_choice_rows(clues, "source", Source),
+        by_month=_month_rows(clues, period),
+        first_answers=_timeliness(transfers, done="first_answer_at", due="first_answer_due", today=today),
+        feedback=_timeliness(
+            transfers.filter(feedback_due__isnull=False), done="feedback_at", due="feedback_due", today=today
+        ),
+        suggestion_replies=_timeliness(suggestions, done="reply_at", due="reply_due", today=today),
+        suggestions_escalated=suggestions.filter(escalated_at__isnull=False).count(),
+    )
+
+
+@dataclass(frozen=True)
+class Table:
+    """One section of the figures as a table (a CSV block, an XLSX sheet)."""
+
+    key: str
+    title: str
+    headers: list[str]
+    rows: list[list]
+
+
+COUNT_HEADERS = ["代码 code", "名称 name", "数量 count"]
+TIMELINESS_HEADERS = ["事项 item", "按期 in time", "逾期办理 late", "逾期未办 overdue", "未到期 pending", "合计 total"]
+
+
+def _timeliness_row(label: str, timeliness: Timeliness) -> list:
+    t = timeliness
+    return [label, t.in_time, t.late, t.overdue, t.pending, t.total]
+
+
+def figures_tables(figures: Figures) -> list[Table]:
+    """Return the figures as titled tables, in the order a meeting paper shows them."""
+    f = figures
+
+    def counts(key: str, title: str, rows: list[Row]) -> Table:
+        return Table(key, title, COUNT_HEADERS, [[row.code or "", row.label, row.count] for row in rows])
+
+    return [
+        Table(
+            "summary",
+            "概况 Summary",
+            ["项目 item", "数值 value"],
+            [
+                ["统计期间起 from", f.period.start.isoformat()],
+                ["统计期间止 to", f.period.end.isoformat()],
+                ["统计日 as of", f.today.isoformat()],
+                ["线索总数 clues", f.clues],
+                ["其中涉密 confidential", f.confidential],
+                ["未办结 open", f.open],
+                ["移送次数 transfers", f.transfers],
+                ["诉前检察建议 suggestions", f.suggestions],
+                ["建议已催办 suggestions escalated", f.suggestions_escalated],
+            ],
+        ),
+        counts("by_category", "按类别 By category", f.by_category),
+        counts("by_district", "按区县 By district", f.by_district),
+        counts("by_status", "按状态 By status", f.by_status),
+        counts("by_source", "按来源 By source", f.by_source),
+        counts("by_month", "按月份 By month", f.by_month),
+        Table(
+            "transfers",
+            "移送答复 Transfers answered",
+            TIMELINESS_HEADERS,
+            [
+                _timeliness_row("首次答复 first answer", f.first_answers),
+                _timeliness_row("办结反馈 feedback", f.feedback),
+            ],
+        ),
+        Table(
+            "suggestions",
+            "检察建议回复 Suggestion replies",
+            TIMELINESS_HEADERS,
+            [_timeliness_row("书面回复 written reply", f.suggestion_replies)],
+        ),
+    ]

@@ -1,0 +1,306 @@
+"""Figures for the joint meeting: counts by section, period, visibility, timeliness, exports, 400s.
+
+The world is tests.clues.conftest's: 甲区 990001 (0–10 km east), 乙区 990002 (10–20 km east), both
+0–10 km north; the city 990000 also covers 10–20 km north (in no district). CROSS runs 5→15 km east at
+5 km north (both districts), INSIDE 2→8 km east at 1 km north (甲区 only). Expected counts are computed
+from the clues each test creates, not written down.
+"""
+
+import csv
+import datetime
+import io
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+
+from clues.figures import Period, current_year, figures_compute, figures_scope, local_today
+from clues.models import Category, Clue, Source, Status, Suggestion, Transfer
+from clues.workflow import clue_step, suggestion_reply
+from rivers.models import Agency
+from rivers.network import agencies_derive
+from tests.clues.conftest import client_for, register
+from tests.factories import box, district
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+THIS_YEAR = current_year()
+
+# Where clues are put (metres east, north of 106°E 29°N) and where routing sends them.
+WEST = (4_000, 1_050)  # 50 m from INSIDE, in 甲区 → 990001-PROC
+CROSS = (7_000, 5_020)  # 20 m from CROSS, in 甲区 → 990000-PROC, copies to both districts
+EAST = (15_000, 1_000)  # 4 km from any reach, in 乙区 → 990002-PROC
+OUTSIDE = (5_000, 15_100)  # in the city's northern half, in no district → 990000-PROC
+
+
+@pytest.fixture
+def clues(people):
+    """A known mix of categories, sources, places and states, all registered today."""
+    west_ro, east_ro = people["west_ro"], people["east_ro"]
+    made = {
+        "west_sand": register(west_ro, "990001-RCO", *WEST, category="illegal_sand_mining", source="patrol"),
+        "west_sand_2": register(west_ro, "990001-RCO", 4_100, 1_050, category="illegal_sand_mining", source="hotline"),
+        "west_discharge": register(west_ro, "990001-RCO", 4_200, 1_050, category="illegal_discharge"),
+        "cross": register(west_ro, "990001-RCO", *CROSS, category="obstruction", source="media"),
+        "east": register(east_ro, "990002-RCO", *EAST, category="illegal_discharge", source="petition"),
+        "east_secret": register(east_ro, "990002-RCO", 15_100, 1_000, category="reclamation", confidential=True),
+        "outside": register(west_ro, "990001-RCO", *OUTSIDE, category="other", source="other"),
+    }
+    clue_step(clue=made["west_sand"], user=west_ro, step="send")
+    clue_step(clue=made["west_sand"], user=people["west_proc"], step="accept")
+    clue_step(clue=made["cross"], user=west_ro, step="send")
+    clue_step(clue=made["east"], user=east_ro, step="send")
+    return {name: Clue.objects.get(pk=clue.pk) for name, clue in made.items()}
+
+
+def rows(figures_rows) -> dict:
+    return {row.code: row.count for row in figures_rows}
+
+
+def nonzero(counts: dict) -> dict:
+    return {code: n for code, n in counts.items() if n}
+
+
+def test_each_section_counts_the_clues_of_the_period(people, clues):
+    figures = figures_compute(user=people["city_proc"], period=THIS_YEAR)
+    created = list(clues.values())
+    assert figures.clues == len(created)
+    assert figures.confidential == sum(clue.confidential for clue in created)
+    assert nonzero(rows(figures.by_category)) == Counter(clue.category for clue in created)
+    assert nonzero(rows(figures.by_status)) == Counter(clue.status for clue in created)
+    assert nonzero(rows(figures.by_source)) == Counter(clue.source for clue in created)
+    assert rows(figures.by_district) == Counter(clue.district.code if clue.district else None for clue in created)
+    month = f"{local_today():%Y-%m}"
+    assert rows(figures.by_month) == {f"{THIS_YEAR.start.year}-{m:02d}": 0 for m in range(1, 13)} | {
+        month: len(created)
+    }
+    # Every choice is listed, with its Chinese label, zeros included.
+    assert [(row.code, row.label) for row in figures.by_category] == [(c, str(label)) for c, label in Category.choices]
+    assert len(figures.by_status) == len(Status.choices) and len(figures.by_source) == len(Source.choices)
+    assert figures.by_district[-1].label == "区外 Outside districts"  # the clue in no district comes last
+    assert figures.transfers == Transfer.objects.filter(clue__in=created).count() == 3
+
+
+def test_the_period_is_inclusive_in_shanghai_time(people, clues):
+    Clue.objects.update(created_at=datetime.datetime(2024, 5, 10, 9, tzinfo=SHANGHAI))
+    # 2025-12-31 16:30 UTC is 2026-01-01 00:30 in Shanghai: it belongs to 2026, not to 2025.
+    new_year = datetime.datetime(2025, 12, 31, 16, 30, tzinfo=datetime.UTC)
+    Clue.objects.filter(pk=clues["west_sand_2"].pk).update(created_at=new_year)
+    # 2025-06-30 23:59 in Shanghai: the last minute of the first half of 2025.
+    Clue.objects.filter(pk=clues["east"].pk).update(created_at=datetime.datetime(2025, 6, 30, 23, 59, tzinfo=SHANGHAI))
+
+    def figures(start: datetime.date, end: datetime.date):
+        return figures_compute(user=people["city_proc"], period=Period(start, end))
+
+    january = figures(datetime.date(2026, 1, 1), datetime.date(2026, 1, 31))
+    assert (january.clues, rows(january.by_category)["illegal_sand_mining"]) == (1, 1)
+    assert rows(january.by_month) == {"2026-01": 1}
+    assert figures(datetime.date(2025, 12, 31), datetime.date(2025, 12, 31)).clues == 0
+    first_half = figures(datetime.date(2025, 1, 1), datetime.date(2025, 6, 30))
+    assert (first_half.clues, nonzero(rows(first_half.by_category))) == (1, {"illegal_discharge": 1})
+    assert [row.code for row in first_half.by_month] == [f"2025-{m:02d}" for m in range(1, 7)]
+    assert figures(datetime.date(2025, 7, 1), datetime.date(2025, 12, 31)).clues == 0
+    may_2024 = figures(datetime.date(2024, 5, 10), datetime.date(2024, 5, 10))
+    assert may_2024.clues == len(clues) - 2
+
+
+def test_a_district_prosecutor_counts_only_what_it_may_see(people, clues):
+    # 甲区's procuratorate received west_sand and was copied on cross; 乙区's received east and was
+    # copied on cross. Neither sees the other's clue, the unsent ones, nor 乙区's confidential one.
+    west = figures_compute(user=people["west_proc"], period=THIS_YEAR)
+    assert west.clues == 2
+    assert nonzero(rows(west.by_category)) == {"illegal_sand_mining": 1, "obstruction": 1}
+    east = figures_compute(user=people["east_proc"], period=THIS_YEAR)
+    assert east.clues == 2 and east.confidential == 0
+    assert nonzero(rows(east.by_category)) == {"illegal_discharge": 1, "obstruction": 1}
+    assert rows(east.by_district) == {"990001": 1, "990002": 1}
+
+
+def test_the_municipal_procuratorate_counts_every_clue_of_its_city(people, clues, world):
+    # Its plain visibility covers cross-district, outside and confidential clues only (DESIGN §5) ...
+    visible = set(Clue.objects.visible_to(people["city_proc"]).values_list("code", flat=True))
+    assert visible == {clues[name].code for name in ("cross", "outside", "east_secret")}
+    # ... its figures count every clue of the city, unsent district clues included.
+    assert set(figures_scope(people["city_proc"]).values_list("code", flat=True)) == {c.code for c in clues.values()}
+    figures = figures_compute(user=people["city_proc"], period=THIS_YEAR)
+    assert (figures.clues, figures.confidential) == (len(clues), 1)
+    # A clue of another city is not counted.
+    other = district("980000", "远市", box(100_000, 0, 120_000, 20_000), level="city")
+    agencies_derive([other])
+    Clue.objects.filter(pk=clues["outside"].pk).update(city=other)
+    assert figures_compute(user=people["city_proc"], period=THIS_YEAR).clues == len(clues) - 1
+
+
+def test_a_user_without_agency_counts_nothing(people, clues, django_user_model):
+    nobody = django_user_model.objects.create(username="nobody")
+    figures = figures_compute(user=nobody, period=THIS_YEAR)
+    assert figures.clues == 0 and nonzero(rows(figures.by_category)) == {}
+
+
+def sent_to_west_proc(people, n: int) -> list[Clue]:
+    made = [register(people["west_ro"], "990001-RCO", 3_000 + 100 * i, 1_050) for i in range(n)]
+    for clue in made:
+        clue_step(clue=clue, user=people["west_ro"], step="send")
+    return made
+
+
+def test_first_answers_and_feedback_in_time_late_overdue_and_pending(people):
+    proc = people["west_proc"]
+    today = local_today()
+    yesterday = today - datetime.timedelta(days=1)
+    in_time, late, overdue, pending, closed_fed, closed_late, closed_overdue = sent_to_west_proc(people, 7)
+    for clue in (in_time, late, closed_fed, closed_late, closed_overdue):
+        clue_step(clue=clue, user=proc, step="accept")
+        clue_step(clue=clue, user=proc, step="answer")
+    # Answered today against a due date of yesterday: late.
+    Transfer.objects.filter(clue=late).update(first_answer_due=yesterday)
+    Transfer.objects.filter(clue__in=[overdue, closed_overdue]).update(first_answer_due=yesterday)
+    Transfer.objects.filter(clue=closed_overdue).update(first_answer_at=None)
+    for clue in (closed_fed, closed_late, closed_overdue):
+        for step in ("investigate", "not_file", "close"):
+            clue_step(clue=clue, user=proc, step=step)
+    clue_step(clue=closed_fed, user=proc, step="give_feedback")
+    Transfer.objects.filter(clue=closed_late).update(feedback_due=yesterday)
+    clue_step(clue=closed_late, user=proc, step="give_feedback")
+    Transfer.objects.filter(clue=closed_overdue).update(feedback_due=yesterday)
+
+    figures = figures_compute(user=people["west_ro"], period=THIS_YEAR)
+    answers, feedback = figures.first_answers, figures.feedback
+    # in time: in_time, closed_fed, closed_late; late: late; overdue: overdue, closed_overdue; pending: pending.
+    assert (answers.in_time, answers.late, answers.overdue, answers.pending) == (3, 1, 2, 1)
+    assert answers.total == Transfer.objects.count() == 7
+    # Only the three closed clues have a feedback deadline.
+    assert (feedback.in_time, feedback.late, feedback.overdue, feedback.pending) == (1, 1, 1, 0)
+    # Judged on another day, what is not done yet becomes overdue.
+    later = figures_compute(user=people["west_ro"], period=THIS_YEAR, today=today + datetime.timedelta(days=400))
+    assert (later.first_answers.overdue, later.first_answers.pending) == (3, 0)
+
+
+def test_suggestions_replied_in_time_late_and_overdue(people):
+    proc, office = people["west_proc"], people["west_ro"]
+    yesterday = local_today() - datetime.timedelta(days=1)
+    made = sent_to_west_proc(people, 4)
+    for clue in made:
+        for step in ("accept", "investigate", "file_case"):
+            clue_step(clue=clue, user=proc, step=step)
+        clue_step(
+            clue=clue,
+            user=proc,
+            step="issue_suggestion",
+            addressee=Agency.objects.get(code="990001-RCO"),
+            content="请依法履职",
+        )
+    replied, replied_late, overdue, pending = (Suggestion.objects.get(clue=clue) for clue in made)
+    suggestion_reply(suggestion=replied, user=office, text="已整改")
+    Suggestion.objects.filter(pk__in=[replied_late.pk, overdue.pk]).update(reply_due=yesterday)
+    suggestion_reply(suggestion=replied_late, user=office, text="已整改，逾期")
+    Suggestion.objects.filter(pk=overdue.pk).update(escalated_at=datetime.datetime.now(tz=SHANGHAI))
+
+    figures = figures_compute(user=proc, period=THIS_YEAR)
+    replies = figures.suggestion_replies
+    assert (replies.in_time, replies.late, replies.overdue, replies.pending) == (1, 1, 1, 1)
+    assert (figures.suggestions, figures.suggestions_escalated) == (4, 1)
+
+
+# The API ----------------------------------------------------------------------------------------
+
+
+def test_api_answers_the_sections_with_labels(people, clues):
+    response = client_for(people["city_proc"]).get("/api/v1/figures/")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["period"] == {"from": THIS_YEAR.start.isoformat(), "to": THIS_YEAR.end.isoformat()}
+    assert body["totals"]["clues"] == len(clues) and body["totals"]["confidential"] == 1
+    sand = next(row for row in body["by_category"] if row["code"] == "illegal_sand_mining")
+    assert sand == {"code": "illegal_sand_mining", "label": "非法采砂", "count": 2}
+    registered = next(row for row in body["by_status"] if row["code"] == "registered")
+    assert registered["label"] == "登记 Registered"
+    assert registered["count"] == sum(clue.status == "registered" for clue in clues.values())
+    assert set(body["transfers"]) == {"first_answer", "feedback"}
+    assert body["transfers"]["first_answer"]["pending"] == 3
+    assert set(body["suggestions"]) == {"replies", "escalated"}
+    west = client_for(people["west_proc"]).get("/api/v1/figures/").json()
+    assert west["totals"]["clues"] == 2
+
+
+def test_api_filters_by_period(people, clues):
+    Clue.objects.filter(pk=clues["east"].pk).update(created_at=datetime.datetime(2024, 3, 5, 12, tzinfo=SHANGHAI))
+    client = client_for(people["city_proc"])
+    body = client.get("/api/v1/figures/", {"from": "2024-03-01", "to": "2024-03-31"}).json()
+    assert body["totals"]["clues"] == 1
+    assert body["by_month"] == [{"code": "2024-03", "label": "2024年3月", "count": 1}]
+    # Only `from`: to the end of that year; only `to`: from the start of that year.
+    assert client.get("/api/v1/figures/", {"from": "2024-01-01"}).json()["period"]["to"] == "2024-12-31"
+    assert client.get("/api/v1/figures/", {"to": "2024-06-30"}).json()["period"]["from"] == "2024-01-01"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"from": "2026-13-01"}, "from"),
+        ({"to": "yesterday"}, "to"),
+        ({"from": "2026-07-01", "to": "2026-06-30"}, "to"),
+        ({"from": "1999-12-31", "to": "2000-01-31"}, "from"),
+    ],
+)
+@pytest.mark.parametrize("export", [None, "csv", "xlsx"])
+def test_bad_periods_are_400_with_a_message_per_field(people, params, field, export):
+    query = {**params, **({"format": export} if export else {})}
+    response = client_for(people["city_proc"]).get("/api/v1/figures/", query)
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    assert list(response.json()) == [field] and response.json()[field]
+
+
+def test_anonymous_gets_401(world):
+    from rest_framework.test import APIClient
+
+    assert APIClient().get("/api/v1/figures/").status_code == 401
+
+
+def test_csv_export_has_a_bom_and_one_table_per_section(people, clues):
+    response = client_for(people["city_proc"]).get("/api/v1/figures/", {"format": "csv"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="figures-' in response["Content-Disposition"]
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    titles = [lines[i + 1][0] for i, line in enumerate(lines[:-1]) if line == []]
+    assert [lines[0][0], *titles] == [
+        "概况 Summary",
+        "按类别 By category",
+        "按区县 By district",
+        "按状态 By status",
+        "按来源 By source",
+        "按月份 By month",
+        "移送答复 Transfers answered",
+        "检察建议回复 Suggestion replies",
+    ]
+    start = lines.index(["按类别 By category"])
+    assert lines[start + 1] == ["代码 code", "名称 name", "数量 count"]
+    assert ["illegal_sand_mining", "非法采砂", "2"] in lines[start + 2 : start + 2 + len(Category.choices)]
+    assert ["线索总数 clues", str(len(clues))] in lines
+
+
+def test_xlsx_export_has_one_sheet_per_section(people, clues):
+    response = client_for(people["city_proc"]).get("/api/v1/figures/", {"format": "xlsx"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames[:2] == ["概况 Summary", "按类别 By category"] and len(workbook.sheetnames) == 8
+    by_district = list(workbook["按区县 By district"].iter_rows(values_only=True))
+    assert by_district[0] == ("代码 code", "名称 name", "数量 count")
+    expected = Counter(clue.district.code if clue.district else None for clue in clues.values())
+    assert {code: count for code, _, count in by_district[1:]} == expected
+    transfers = list(workbook["移送答复 Transfers answered"].iter_rows(values_only=True))
+    assert transfers[1][0] == "首次答复 first answer" and transfers[1][-1] == 3
+
+
+def test_the_schema_documents_the_exports(people):
+    response = client_for(people["city_proc"]).get("/api/v1/schema/", {"format": "json"})
+    assert response.status_code == 200
+    operation = response.json()["paths"]["/api/v1/figures/"]["get"]
+    assert {"from", "to", "format"} <= {parameter["name"] for parameter in operation["parameters"]}
+    assert {"application/json", "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= set(
+        operation["responses"]["200"]["content"]
+    )
