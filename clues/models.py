@@ -6,31 +6,10 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.db.models import F, Q
 
+from rivers.categories import Category
 from rivers.models import Agency, District, Reach, WaterBody
 
 from .querysets import ClueQuerySet
-
-
-class Category(models.TextChoices):
-    """DESIGN §4; seed 002 §三(二) lists the key fields (重点领域) of two-way transfer."""
-
-    WATER_RESOURCES = "water_resources", "水资源保护"
-    SHORELINE = "shoreline", "水域岸线管理保护"
-    WATER_POLLUTION = "water_pollution", "水污染防治"
-    WATER_ENVIRONMENT = "water_environment", "水环境治理"
-    WATER_ECOLOGY = "water_ecology", "水生态修复"
-    ILLEGAL_DISCHARGE = "illegal_discharge", "非法排污"
-    OBSTRUCTION = "obstruction", "设障"
-    ILLEGAL_FISHING = "illegal_fishing", "非法捕捞"
-    ILLEGAL_AQUACULTURE = "illegal_aquaculture", "非法养殖"
-    ILLEGAL_SAND_MINING = "illegal_sand_mining", "非法采砂"
-    ILLEGAL_MINING = "illegal_mining", "非法采矿"
-    ENCROACHMENT = "encroachment", "侵占水域"
-    FLOOD_SAFETY = "flood_safety", "行洪安全"
-    RIVER_CLEANLINESS = "river_cleanliness", "河道整洁"
-    RECLAMATION = "reclamation", "围垦"
-    FISHERY_ECOLOGY = "fishery_ecology", "渔业生态"
-    OTHER = "other", "其他"
 
 
 class Source(models.TextChoices):
