@@ -90,6 +90,10 @@ class Clue(models.Model):
         Agency, models.PROTECT, related_name="registered_clues", verbose_name="登记单位 registering agency"
     )
     holder = models.ForeignKey(Agency, models.PROTECT, related_name="held_clues", verbose_name="承办单位 holder")
+    # A clue made from a patrol finding keeps the link, and with it the finding's photos (not copies).
+    finding = models.OneToOneField(
+        "patrols.Finding", models.PROTECT, null=True, blank=True, related_name="clue", verbose_name="巡查发现 finding"
+    )
     merged_into = models.ForeignKey(
         "self", models.PROTECT, null=True, blank=True, related_name="duplicates", verbose_name="合并至 merged into"
     )
