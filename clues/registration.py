@@ -162,3 +162,35 @@ def possible_duplicates(clue: Clue, user):  # noqa: ANN001, ANN201 - a user; a q
         .exclude(pk=clue.pk)
         .within_metres(clue.geom, metres=settings.DUPLICATE_DISTANCE_M)
     )
+
+
+# Clues made from findings get a client_uuid derived from the finding's: asking twice gives one clue.
+FINDING_NAMESPACE = uuid.UUID("5d6c3f0e-7a43-4c9b-9d0e-2f1c5b7a9e11")
+
+
+class FindingWithoutLocation(Exception):
+    """A finding with no position yet (neither the phone nor a photo gave one) cannot be routed."""
+
+
+def clue_from_finding(*, user, finding, agency: Agency | None = None, confidential: bool = False) -> Registration:  # noqa: ANN001
+    """Turn a patrol finding into a clue (source `patrol`), keeping the link and so its photos."""
+    existing = Clue.objects.filter(finding=finding).first()
+    if existing is not None:
+        return Registration(existing, created=False)
+    if finding.geom is None:
+        raise FindingWithoutLocation("巡查发现还没有位置 / the finding has no location yet (no GPS, no photo position)")
+    with transaction.atomic():
+        registration = clue_register(
+            user=user,
+            agency=agency or finding.agency,
+            client_uuid=uuid.uuid5(FINDING_NAMESPACE, str(finding.client_uuid)),
+            category=finding.category,
+            description=finding.description,
+            location=finding.geom,
+            source="patrol",
+            confidential=confidential,
+        )
+        if registration.clue.finding_id is None:
+            Clue.objects.filter(pk=registration.clue.pk).update(finding=finding)
+            registration.clue.finding = finding
+    return registration

@@ -9,6 +9,8 @@ from rivers.categories import Category
 from rivers.models import Agency, District, Reach
 from rivers.querysets import SpatialQuerySet
 
+from .querysets import PatrolQuerySet
+
 
 def valid_geom(name: str, field: str = "geom") -> models.CheckConstraint:
     return models.CheckConstraint(condition=Q(**{f"{field}__isvalid": True}), name=name)
@@ -120,7 +122,7 @@ class Patrol(models.Model):
     is_valid = models.BooleanField("有效巡查 counts as a patrol", default=False)
     coverage_done_at = models.DateTimeField("覆盖计算 coverage computed at", null=True, blank=True)
 
-    objects = SpatialQuerySet.as_manager()
+    objects = PatrolQuerySet.as_manager()
 
     class Meta:
         verbose_name = "巡查 patrol"

@@ -1,0 +1,1 @@
+"""The patrol API, one module per resource."""

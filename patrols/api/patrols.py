@@ -1,0 +1,206 @@
+"""Patrols: start, send track points (batches, idempotent), finish, GPX in and out, coverage."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+from django.contrib.auth import get_user_model
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework_gis.fields import GeometryField
+
+from gis_data.gpx import Fix, GpxError, gpx_read, gpx_write
+from rivers.models import Agency, District
+from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
+
+from ..models import Patrol, PatrolCoverage, PatrolKind, PatrolParticipant, PatrolRoute
+from ..tracks import PatrolRefused, patrol_finish, patrol_fixes, patrol_import_gpx, patrol_start, track_points_add
+
+MAX_POINTS_PER_BATCH = 5000
+MAX_GPX_BYTES = 20 * 1024 * 1024
+
+
+class ParticipantInSerializer(serializers.Serializer):
+    username = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all(), source="user"
+    )
+    agency = serializers.SlugRelatedField(slug_field="code", queryset=Agency.objects.all())
+
+
+class PatrolStartSerializer(serializers.Serializer):
+    client_uuid = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=PatrolKind.choices)
+    district = serializers.SlugRelatedField(slug_field="code", queryset=District.objects.all())
+    route = serializers.SlugRelatedField(slug_field="code", queryset=PatrolRoute.objects.all(), required=False)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    started_at = serializers.DateTimeField(required=False)
+    participants = ParticipantInSerializer(many=True, required=False)
+    agency = serializers.SlugRelatedField(
+        slug_field="code", queryset=Agency.objects.all(), required=False, help_text="the starting user's agency"
+    )
+
+
+class FixSerializer(serializers.Serializer):
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    recorded_at = serializers.DateTimeField(help_text="the phone's time of the fix")
+    accuracy_m = serializers.FloatField(required=False, allow_null=True, min_value=0)
+
+    def validate(self, attrs):
+        if not (math.isfinite(attrs["lon"]) and math.isfinite(attrs["lat"])):
+            raise serializers.ValidationError("坐标须为有限数值 / coordinates must be finite")
+        return attrs
+
+
+class TrackBatchSerializer(serializers.Serializer):
+    batch_id = serializers.CharField(max_length=64)
+    points = FixSerializer(many=True, allow_empty=False, max_length=MAX_POINTS_PER_BATCH)
+
+
+class FinishSerializer(serializers.Serializer):
+    ended_at = serializers.DateTimeField(required=False)
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.get_username")
+    agency = AgencyRefSerializer()
+
+    class Meta:
+        model = PatrolParticipant
+        fields = ["username", "agency"]
+
+
+class CoverageSerializer(serializers.ModelSerializer):
+    reach = serializers.CharField(source="reach.code")
+    reach_name = serializers.CharField(source="reach.name")
+
+    class Meta:
+        model = PatrolCoverage
+        fields = ["reach", "reach_name", "covered_m", "fraction"]
+
+
+class PatrolSerializer(serializers.ModelSerializer):
+    district = DistrictRefSerializer()
+    route = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    participants = ParticipantSerializer(many=True)
+    coverage = CoverageSerializer(many=True)
+    track = GeometryField(source="track_display", allow_null=True, help_text="simplified for display")
+    started_by = serializers.CharField(source="started_by.get_username")
+
+    class Meta:
+        model = Patrol
+        fields = [
+            "id", "client_uuid", "kind", "status", "title", "district", "route", "participants", "started_by",
+            "started_at", "ended_at", "length_m", "duration_s", "is_valid", "coverage_done_at", "coverage", "track",
+        ]  # fmt: skip
+
+
+def refused(exc: PatrolRefused) -> ValidationError:
+    return ValidationError({field: [message] for field, message in exc.errors.items()})
+
+
+class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """巡查 Patrols of the user's agencies."""
+
+    serializer_class = PatrolSerializer
+
+    def get_queryset(self):
+        return (
+            Patrol.objects.visible_to(self.request.user)
+            .select_related("district", "route", "started_by")
+            .prefetch_related("participants__user", "participants__agency", "coverage__reach")
+        )
+
+    def _participant_or_403(self, patrol: Patrol) -> None:
+        if not patrol.participants.filter(user=self.request.user).exists():
+            raise PermissionDenied("只有巡查人员可以记录轨迹 / only the patrol's participants may do this")
+
+    @extend_schema(
+        request=PatrolStartSerializer,
+        responses={201: PatrolSerializer, 200: OpenApiResponse(PatrolSerializer, description="the same client_uuid")},
+    )
+    def create(self, request):
+        """开始巡查 Start a patrol (idempotent by client_uuid). A joint patrol needs both sides."""
+        form = PatrolStartSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        user = request.user
+        mine = Agency.objects.filter(memberships__user=user).distinct()
+        agency = data.get("agency") or (mine.first() if mine.count() == 1 else None)
+        if agency is None or not mine.filter(pk=agency.pk).exists():
+            raise ValidationError({"agency": "请指定您所在的单位 / name your agency (one you are a member of)"})
+        people = [(p["user"], p["agency"]) for p in data.get("participants", [])]
+        if all(person != user for person, _ in people):
+            people.insert(0, (user, agency))
+        try:
+            patrol, created = patrol_start(
+                user=user, client_uuid=data["client_uuid"], kind=data["kind"], district=data["district"],
+                participants=people, route=data.get("route"), title=data["title"], started_at=data.get("started_at"),
+            )  # fmt: skip
+        except PatrolRefused as exc:
+            raise refused(exc) from exc
+        body = PatrolSerializer(self.get_queryset().get(pk=patrol.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=TrackBatchSerializer, responses={201: dict, 200: dict})
+    @action(detail=True, methods=["post"])
+    def points(self, request, pk=None):
+        """上传轨迹点 Send a batch of GPS fixes; the same batch_id again changes nothing."""
+        patrol = self.get_object()
+        self._participant_or_403(patrol)
+        form = TrackBatchSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        fixes = [Fix(p["lon"], p["lat"], p["recorded_at"], p.get("accuracy_m")) for p in form.validated_data["points"]]
+        batch, created = track_points_add(patrol=patrol, batch_id=form.validated_data["batch_id"], fixes=fixes)
+        body = {"batch_id": batch.batch_id, "points": batch.point_count, "created": created}
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(request=FinishSerializer, responses=PatrolSerializer)
+    @action(detail=True, methods=["post"])
+    def finish(self, request, pk=None):
+        """结束巡查 Finish: the track is built and the covered reaches computed in the background."""
+        patrol = self.get_object()
+        self._participant_or_403(patrol)
+        form = FinishSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        patrol_finish(patrol=patrol, ended_at=form.validated_data.get("ended_at"))
+        return Response(PatrolSerializer(self.get_queryset().get(pk=patrol.pk)).data)
+
+    @extend_schema(
+        methods=["GET"], responses={(200, "application/gpx+xml"): OpenApiResponse(description="the track as GPX")}
+    )
+    @extend_schema(
+        methods=["POST"],
+        request={
+            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+        },
+        responses=PatrolSerializer,
+    )
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    def gpx(self, request, pk=None):
+        """GPX: GET exports the patrol's track; POST imports a track recorded elsewhere."""
+        patrol = self.get_object()
+        if request.method == "GET":
+            content = gpx_write(patrol.title or f"巡查 {patrol.started_at:%Y-%m-%d}", patrol_fixes(patrol))
+            response = HttpResponse(content, content_type="application/gpx+xml")
+            response["Content-Disposition"] = f'attachment; filename="patrol-{patrol.pk}.gpx"'
+            return response
+        self._participant_or_403(patrol)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationError({"file": "须上传 GPX 文件 / upload a GPX file"})
+        if upload.size > MAX_GPX_BYTES:
+            raise ValidationError({"file": "文件过大 / file too large"})
+        data = upload.read()
+        try:
+            fixes = gpx_read(data)
+        except GpxError as exc:
+            raise ValidationError({"file": str(exc)}) from exc
+        patrol_import_gpx(patrol=patrol, fixes=fixes, batch_id="gpx-" + hashlib.sha256(data).hexdigest()[:40])
+        return Response(PatrolSerializer(self.get_queryset().get(pk=patrol.pk)).data)
