@@ -8,6 +8,7 @@ import datetime
 import uuid
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from gis_data.gpx import Fix, gpx_read
@@ -140,10 +141,11 @@ def test_points_arriving_after_the_finish_rebuild_the_track(people):
 def test_points_api_and_gpx_round_trip(people):
     client = client_for(people["west_ro"])
     patrol = started(people)
-    batch = {
-        "batch_id": "phone-1",
-        "points": [{"lon": f.lon, "lat": f.lat, "recorded_at": f.recorded_at.isoformat(), "accuracy_m": 8} for f in walk(2_000, 4_000)],
-    }  # fmt: skip
+    points = [
+        {"lon": f.lon, "lat": f.lat, "recorded_at": f.recorded_at.isoformat(), "accuracy_m": 8}
+        for f in walk(2_000, 4_000)
+    ]
+    batch = {"batch_id": "phone-1", "points": points}
     assert client.post(f"/api/v1/patrols/{patrol.pk}/points/", batch, format="json").status_code == 201
     assert client.post(f"/api/v1/patrols/{patrol.pk}/points/", batch, format="json").status_code == 200
     bad = {"batch_id": "phone-2", "points": [{"lon": 200, "lat": 29, "recorded_at": START.isoformat()}]}
@@ -159,12 +161,8 @@ def test_points_api_and_gpx_round_trip(people):
     assert len(fixes) == 21 and fixes[0].recorded_at == START
 
     other = started(people)
-    upload = {"file": ("track.gpx", exported.content, "application/gpx+xml")}
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    imported = client.post(
-        f"/api/v1/patrols/{other.pk}/gpx/", {"file": SimpleUploadedFile(*upload["file"])}, format="multipart"
-    )
+    gpx = SimpleUploadedFile("track.gpx", exported.content, "application/gpx+xml")
+    imported = client.post(f"/api/v1/patrols/{other.pk}/gpx/", {"file": gpx}, format="multipart")
     assert imported.status_code == 200, imported.json()
     assert imported.json()["length_m"] == pytest.approx(finished["length_m"], rel=0.001)
     broken = client.post(
