@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from patrols.serializers import PhotoRefSerializer
 from rivers.models import Agency
 from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
@@ -209,10 +210,17 @@ class ClueSerializer(serializers.ModelSerializer):
 class ClueDetailSerializer(ClueSerializer):
     transfers = TransferSerializer(many=True)
     suggestions = SuggestionSerializer(many=True)
+    photos = serializers.SerializerMethodField(help_text="the photos of the finding the clue was made from")
     steps = serializers.SerializerMethodField(help_text="the steps the requesting user may take now")
 
     class Meta(ClueSerializer.Meta):
-        fields = [*ClueSerializer.Meta.fields, "transfers", "suggestions", "steps"]
+        fields = [*ClueSerializer.Meta.fields, "finding", "transfers", "suggestions", "photos", "steps"]
+
+    @extend_schema_field(PhotoRefSerializer(many=True))
+    def get_photos(self, clue) -> list[dict]:
+        if clue.finding_id is None:
+            return []
+        return PhotoRefSerializer(clue.finding.photos.all(), many=True).data
 
     def get_steps(self, clue) -> list[str]:
         from .workflow import steps_available
