@@ -8,10 +8,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from patrols.serializers import PhotoRefSerializer
+from patrols.serializers import PhotoSerializer
 from rivers.models import Agency
 from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
+from .evidence import may_see_originals
 from .models import Category, Clue, ClueEvent, Source, Suggestion, Transfer
 
 POINT_SCHEMA = {
@@ -216,11 +217,12 @@ class ClueDetailSerializer(ClueSerializer):
     class Meta(ClueSerializer.Meta):
         fields = [*ClueSerializer.Meta.fields, "finding", "transfers", "suggestions", "photos", "steps"]
 
-    @extend_schema_field(PhotoRefSerializer(many=True))
+    @extend_schema_field(PhotoSerializer(many=True))
     def get_photos(self, clue) -> list[dict]:
         if clue.finding_id is None:
             return []
-        return PhotoRefSerializer(clue.finding.photos.all(), many=True).data
+        originals = may_see_originals(self.context["request"].user, clue.finding)
+        return PhotoSerializer(clue.finding.photos.all(), many=True, context={"originals": originals}).data
 
     def get_steps(self, clue) -> list[str]:
         from .workflow import steps_available

@@ -8,6 +8,10 @@ from clues.api.batches import TransferBatchViewSet
 from clues.api.clues import ClueViewSet, SuggestionViewSet
 from clues.api.figures import FiguresView
 from clues.api.notifications import NotificationViewSet
+from patrols.api.findings import FindingViewSet
+from patrols.api.patrols import PatrolViewSet
+from patrols.api.photos import FindingPhotosView, PhotoFileView
+from patrols.api.plans import ComplianceView, FocusView, WorkPlanView
 from rivers.api import DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
 
 router = DefaultRouter()
@@ -15,6 +19,8 @@ router.register("districts", DistrictViewSet)
 router.register("reaches", ReachViewSet)
 router.register("waterbodies", WaterBodyViewSet)
 router.register("clues", ClueViewSet, basename="clue")
+router.register("patrols", PatrolViewSet, basename="patrol")
+router.register("findings", FindingViewSet, basename="finding")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("batches", TransferBatchViewSet, basename="batch")
@@ -22,7 +28,14 @@ router.register("batches", TransferBatchViewSet, basename="batch")
 urlpatterns = [
     path("routing/", RoutingView.as_view(), name="routing"),
     path("figures/", FiguresView.as_view(), name="figures"),
+    path("focus/", FocusView.as_view(), name="focus"),
+    path("work-plans/", WorkPlanView.as_view(), name="work-plans"),
+    path("compliance/", ComplianceView.as_view(), name="compliance"),
     path("batches/<int:pk>/letter.pdf", TransferBatchViewSet.as_view({"get": "letter"}), name="batch-letter"),
+    path("findings/<int:finding_id>/photos/", FindingPhotosView.as_view(), name="finding-photos"),
+    path("photos/<int:pk>/display/", PhotoFileView.as_view(variant="display"), name="photo-display"),
+    path("photos/<int:pk>/thumbnail/", PhotoFileView.as_view(variant="thumbnail"), name="photo-thumbnail"),
+    path("photos/<int:pk>/original/", PhotoFileView.as_view(variant="original"), name="photo-original"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("", include(router.urls)),

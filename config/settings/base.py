@@ -151,6 +151,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "River reaches, clue routing and the joint river-chief / procuratorate workflow.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status": name each choice set in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ClueStatusEnum": "clues.models.Status",
+        "PatrolStatusEnum": "patrols.models.PatrolStatus",
+        "PhotoStatusEnum": "patrols.models.PhotoStatus",
+    },
 }
 
 LEAFLET_CONFIG = {
@@ -188,3 +194,46 @@ CELERY_BEAT_SCHEDULE = {
 # Reminders are e-mailed through Django's mail settings (production.py: EMAIL_HOST, EMAIL_PORT).
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="河长+检察长 <noreply@localhost>")
 # --- end of deadline reminders ---------------------------------------------------------------
+
+# Patrols (issue 4). A patrol counts when it lasts and covers at least this much (seen in practice:
+# 10–30 min, 1–2 km); track points less accurate or implying a faster speed are kept but not used.
+PATROL_MIN_DURATION_S = env.int("PATROL_MIN_DURATION_S", default=10 * 60)
+PATROL_MIN_LENGTH_M = env.float("PATROL_MIN_LENGTH_M", default=1000.0)
+TRACK_MAX_ACCURACY_M = env.float("TRACK_MAX_ACCURACY_M", default=50.0)
+TRACK_MAX_SPEED_MPS = env.float("TRACK_MAX_SPEED_MPS", default=15.0)  # 54 km/h: on foot, by car or boat
+TRACK_SIMPLIFY_M = env.float("TRACK_SIMPLIFY_M", default=5.0)
+# A reach is covered where it lies within this distance of the track.
+COVERAGE_DISTANCE_M = env.float("COVERAGE_DISTANCE_M", default=50.0)
+
+# --- Patrol plans and compliance (patrols.plans, patrols.compliance) ---------------------------
+# Due dates of the year's plan, as MM-DD in the plan's year. Seed 002 §二(三): the work points
+# (年度工作要点) are proposed in the first quarter. The focus (年度巡查重点) follows the chief river
+# order and steers the year's patrols, so it is due with them by default.
+WORK_PLAN_DUE = env("WORK_PLAN_DUE", default="03-31")
+FOCUS_PLAN_DUE = env("FOCUS_PLAN_DUE", default="03-31")
+# Seed 002 §三(三): 每年应至少开展一次联合巡查.
+JOINT_PATROLS_PER_YEAR = env.int("JOINT_PATROLS_PER_YEAR", default=1)
+# Days between patrols of a reach, by its chief's level (e.g. "city=60,district=30,town=10,village=7").
+PATROL_FREQUENCY_DAYS = env.dict(
+    "PATROL_FREQUENCY_DAYS",
+    cast={"value": int},
+    default={"city": 60, "district": 30, "town": 10, "village": 7},
+)
+# A patrol patrolled a reach when it covered at least this fraction of the reach's length.
+PATROL_COVERED_MIN_FRACTION = env.float("PATROL_COVERED_MIN_FRACTION", default=0.5)
+# --- end of patrol plans and compliance ----------------------------------------------------------
+
+# --- Finding photos (patrols.photos, patrols.tasks) ---------------------------------------------
+# Uploads above these caps are refused before anything is stored; the pixel cap is checked on the
+# header alone (a 20000×20000 PNG of a few hundred bytes asks for 400 million pixels).
+PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
+# A photo still pending this long after upload is queued again, at most once per this period.
+PHOTO_STALE_AFTER_MIN = env.int("PHOTO_STALE_AFTER_MIN", default=10)
+# The Celery queue of photo processing; unset is Celery's default queue (the tests use their own).
+PHOTO_TASK_QUEUE = env("PHOTO_TASK_QUEUE", default=None)
+CELERY_BEAT_SCHEDULE["patrols-requeue-stale-photos"] = {
+    "task": "patrols.tasks.requeue_stale_photos",
+    "schedule": env.int("PHOTO_SWEEP_EVERY_S", default=300),
+}
+# --- end of finding photos -----------------------------------------------------------------------

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from clues.evidence import findings_visible_to, may_see_originals
 from clues.registration import FindingWithoutLocation, RegistrationConflict, clue_from_finding
 from clues.serializers import ClueDetailSerializer, LocationField
 from rivers.categories import Category
@@ -15,10 +16,9 @@ from rivers.models import Agency
 from rivers.routing import RoutingError, route
 from rivers.serializers import AgencyRefSerializer, RoutingSerializer
 
-from ..access import findings_visible_to
 from ..findings import FindingConflict, finding_create
 from ..models import Finding, Patrol
-from ..serializers import PhotoRefSerializer
+from ..serializers import PhotoSerializer
 
 
 class FindingInSerializer(serializers.Serializer):
@@ -48,7 +48,7 @@ class FindingSerializer(serializers.ModelSerializer):
     location = LocationField(source="geom", allow_null=True)
     agency = AgencyRefSerializer()
     reported_by = serializers.CharField(source="reported_by.get_username")
-    photos = PhotoRefSerializer(many=True)
+    photos = serializers.SerializerMethodField()
     clue = serializers.SerializerMethodField()
 
     class Meta:
@@ -57,6 +57,11 @@ class FindingSerializer(serializers.ModelSerializer):
             "id", "client_uuid", "patrol", "category", "description", "location", "found_at", "agency",
             "reported_by", "photos", "clue", "created_at",
         ]  # fmt: skip
+
+    @extend_schema_field(PhotoSerializer(many=True))
+    def get_photos(self, finding) -> list[dict]:
+        originals = may_see_originals(self.context["request"].user, finding)
+        return PhotoSerializer(finding.photos.all(), many=True, context={"originals": originals}).data
 
     def get_clue(self, finding) -> int | None:
         clue = getattr(finding, "clue", None)
@@ -94,7 +99,7 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )  # fmt: skip
         except FindingConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        body = FindingSerializer(self.get_queryset().get(pk=finding.pk)).data
+        body = FindingSerializer(self.get_queryset().get(pk=finding.pk), context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(responses=RoutingSerializer)

@@ -1,0 +1,170 @@
+"""Processing a photo in the background: an upright display copy and a thumbnail without metadata,
+the EXIF time and position read into fields; and the sweep that queues again what never finished."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import posixpath
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageCms, ImageOps
+
+from ..models import Finding, Photo, PhotoStatus
+from .checks import IMAGE_ERRORS, OPENERS
+from .exif import exif_position, exif_taken_at
+
+DISPLAY_MAX_PX = 1600  # long side of the display copy
+THUMBNAIL_MAX_PX = 320
+DISPLAY_QUALITY = 85
+THUMBNAIL_QUALITY = 80
+
+
+@dataclass(frozen=True)
+class Rendered:
+    display: bytes
+    thumbnail: bytes
+    taken_at: datetime.datetime | None
+    position: Point | None
+
+
+def photo_process(*, photo: Photo) -> Photo:
+    """Make `photo`'s display copy and thumbnail and read its EXIF time and position; run twice, same result.
+
+    A photo that cannot be decoded is marked failed with the reason; its original stays. A photo
+    with an EXIF position gives its finding a location when the finding has none yet.
+    """
+    with transaction.atomic():
+        # One worker at a time per photo (a redelivered message and the sweep may overlap).
+        photo = Photo.objects.select_for_update().get(pk=photo.pk)
+        if photo.status == PhotoStatus.DONE and copies_exist(photo):
+            return photo
+        try:
+            with photo.original.storage.open(photo.original.name, "rb") as original:
+                rendered = render(original)
+        except IMAGE_ERRORS as exc:
+            photo.status = PhotoStatus.FAILED
+            photo.error = f"{type(exc).__name__}: {exc}"[:2000]
+            photo.processed_at = timezone.now()
+            photo.save(update_fields=["status", "error", "processed_at"])
+            return photo
+        store_copy(photo, "display", rendered.display)
+        store_copy(photo, "thumbnail", rendered.thumbnail)
+        photo.taken_at = rendered.taken_at
+        photo.geom = rendered.position
+        photo.status = PhotoStatus.DONE
+        photo.error = ""
+        photo.processed_at = timezone.now()
+        photo.save(update_fields=["display", "thumbnail", "taken_at", "geom", "status", "error", "processed_at"])
+        if rendered.position is not None:
+            # The first processed photo with a position wins; a point the phone gave is never replaced.
+            Finding.objects.filter(pk=photo.finding_id, geom__isnull=True).update(geom=rendered.position)
+    return photo
+
+
+def copies_exist(photo: Photo) -> bool:
+    return all(f.name and f.storage.exists(f.name) for f in (photo.display, photo.thumbnail))
+
+
+def store_copy(photo: Photo, field_name: str, data: bytes) -> None:
+    """Write a made copy under a name fixed by the photo, replacing an earlier run's file."""
+    fieldfile = getattr(photo, field_name)
+    upload_to = photo._meta.get_field(field_name).upload_to
+    name = posixpath.join(timezone.localtime(photo.uploaded_at).strftime(upload_to), f"{photo.client_id}.jpg")
+    for old in {name, fieldfile.name} - {""}:
+        fieldfile.storage.delete(old)
+    fieldfile.name = fieldfile.storage.save(name, ContentFile(data))
+
+
+def render(fp) -> Rendered:  # noqa: ANN001 - a binary file
+    """Decode an original; return the upright, metadata-free JPEG copies and what its EXIF says."""
+    with Image.open(fp, formats=OPENERS) as image:
+        exif = image.getexif()
+        taken_at, position = exif_taken_at(exif), exif_position(exif)
+        if image.format in ("JPEG", "MPO"):
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still covers the display size.
+            image.draft("RGB", fit(image.size, DISPLAY_MAX_PX))
+        upright = to_srgb(ImageOps.exif_transpose(image))
+    upright.thumbnail((DISPLAY_MAX_PX, DISPLAY_MAX_PX), Image.Resampling.LANCZOS)
+    display = jpeg_bytes(upright, DISPLAY_QUALITY)
+    upright.thumbnail((THUMBNAIL_MAX_PX, THUMBNAIL_MAX_PX), Image.Resampling.LANCZOS)
+    return Rendered(display, jpeg_bytes(upright, THUMBNAIL_QUALITY), taken_at, position)
+
+
+def fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
+    width, height = size
+    scale = min(1.0, long_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def to_srgb(image: Image.Image) -> Image.Image:
+    """Return an RGB image: colours moved to sRGB when a profile says so, transparency on white."""
+    icc = image.info.get("icc_profile")
+    if icc and image.mode in ("RGB", "CMYK"):
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            image = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # an unreadable profile: the colours as they are
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        image = image.convert("I").point(lambda v: v * (1 / 256)).convert("L")  # 16-bit samples to 8-bit
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def jpeg_bytes(image: Image.Image, quality: int) -> bytes:
+    """Encode a fresh copy of `image`: no EXIF, GPS, XMP, comment or ICC profile can ride along."""
+    fresh = Image.new("RGB", image.size)
+    fresh.paste(image)
+    buffer = io.BytesIO()
+    fresh.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True)
+    return buffer.getvalue()
+
+
+def photo_queue_processing(photo_id: int) -> None:
+    """Queue processing when the transaction commits; if the broker is down the sweep catches up."""
+    transaction.on_commit(lambda: send_processing(photo_id), robust=True)
+
+
+def send_processing(photo_id: int) -> None:
+    from ..tasks import process_photo  # the tasks module imports this one
+
+    queue = settings.PHOTO_TASK_QUEUE
+    process_photo.apply_async((photo_id,), **({"queue": queue} if queue else {}))
+
+
+def photos_requeue_stale(*, now: datetime.datetime | None = None, limit: int = 500) -> list[int]:
+    """Queue processing again for photos still pending PHOTO_STALE_AFTER_MIN after upload.
+
+    Each photo is queued at most once per that period (a marker in the cache), so a backlog is not
+    multiplied by the sweep; the task itself is idempotent, so a lost marker costs only work.
+    """
+    now = now or timezone.now()
+    period = datetime.timedelta(minutes=settings.PHOTO_STALE_AFTER_MIN)
+    stale = (
+        Photo.objects.filter(status=PhotoStatus.PENDING, uploaded_at__lt=now - period)
+        .order_by("uploaded_at")
+        .values_list("pk", "client_id")[:limit]
+    )
+    queued = []
+    for pk, client_id in stale:
+        marker = f"patrols:photo-requeued:{client_id}"
+        if not cache.add(marker, 1, timeout=period.total_seconds()):
+            continue
+        try:
+            send_processing(pk)
+        except Exception:
+            cache.delete(marker)
+            raise
+        queued.append(pk)
+    return queued
