@@ -248,6 +248,8 @@ class Photo(models.Model):
     taken_at = models.DateTimeField("拍摄时间 (EXIF) taken at", null=True, blank=True)
     geom = models.PointField("拍摄位置 (EXIF) position", srid=4326, null=True, blank=True)
     status = models.CharField(max_length=10, choices=PhotoStatus.choices, default=PhotoStatus.PENDING)
+    # Processing runs started; a photo that kills its worker every time is given up after PHOTO_MAX_ATTEMPTS.
+    attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
@@ -256,3 +258,4 @@ class Photo(models.Model):
         verbose_name_plural = "照片 photos"
         ordering = ["uploaded_at"]
         indexes = [models.Index(fields=["status", "uploaded_at"], name="photo_status_time")]
+        constraints = [valid_geom("photo_geom_valid")]

@@ -230,6 +230,8 @@ PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
 # A photo still pending this long after upload is queued again, at most once per this period.
 PHOTO_STALE_AFTER_MIN = env.int("PHOTO_STALE_AFTER_MIN", default=10)
+# A photo whose processing was started this often without finishing (it kills the worker) is failed.
+PHOTO_MAX_ATTEMPTS = env.int("PHOTO_MAX_ATTEMPTS", default=5)
 # The Celery queue of photo processing; unset is Celery's default queue (the tests use their own).
 PHOTO_TASK_QUEUE = env("PHOTO_TASK_QUEUE", default=None)
 CELERY_BEAT_SCHEDULE["patrols-requeue-stale-photos"] = {

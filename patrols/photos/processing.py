@@ -13,6 +13,7 @@ from django.contrib.gis.geos import Point
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from PIL import Image, ImageCms, ImageOps
 
@@ -40,6 +41,8 @@ def photo_process(*, photo: Photo) -> Photo:
     A photo that cannot be decoded is marked failed with the reason; its original stays. A photo
     with an EXIF position gives its finding a location when the finding has none yet.
     """
+    # Counted in its own transaction, before the work: a run that kills the worker still counts.
+    Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PENDING).update(attempts=F("attempts") + 1)
     with transaction.atomic():
         # One worker at a time per photo (a redelivered message and the sweep may overlap).
         photo = Photo.objects.select_for_update().get(pk=photo.pk)
@@ -151,6 +154,11 @@ def photos_requeue_stale(*, now: datetime.datetime | None = None, limit: int = 5
     """
     now = now or timezone.now()
     period = datetime.timedelta(minutes=settings.PHOTO_STALE_AFTER_MIN)
+    Photo.objects.filter(status=PhotoStatus.PENDING, attempts__gte=settings.PHOTO_MAX_ATTEMPTS).update(
+        status=PhotoStatus.FAILED,
+        error=f"处理 {settings.PHOTO_MAX_ATTEMPTS} 次均未完成 / gave up after {settings.PHOTO_MAX_ATTEMPTS} attempts",
+        processed_at=now,
+    )
     stale = (
         Photo.objects.filter(status=PhotoStatus.PENDING, uploaded_at__lt=now - period)
         .order_by("uploaded_at")

@@ -563,3 +563,24 @@ def test_stale_photos_are_requeued_once(people, finding, media, own_queue, setti
         assert redis.llen(queue) == 3
     finally:
         cache.delete_many([f"patrols:photo-requeued:{p.client_id}" for p in (stale, recent, done)])
+
+
+def test_a_photo_that_keeps_killing_its_worker_is_given_up(people, finding, media, own_queue, settings):
+    settings.PHOTO_MAX_ATTEMPTS = 3
+    poison = uploaded(people, finding, phone_jpeg())
+    # Three processing runs started and never finished (the worker died each time).
+    Photo.objects.filter(pk=poison.pk).update(attempts=3, uploaded_at=timezone.now() - datetime.timedelta(hours=1))
+    try:
+        assert photos_requeue_stale() == []
+        poison.refresh_from_db()
+        assert poison.status == PhotoStatus.FAILED and "3 attempts" in poison.error
+        assert poison.original.storage.exists(poison.original.name)  # the evidence stays
+    finally:
+        cache.delete(f"patrols:photo-requeued:{poison.client_id}")
+
+
+def test_each_processing_run_is_counted(people, finding, media):
+    photo = uploaded(people, finding, plain_png())
+    assert photo.attempts == 0
+    assert photo_process(photo=photo).attempts == 1
+    assert photo_process(photo=photo).attempts == 1  # already done: not run again
