@@ -183,8 +183,10 @@ def track_build(patrol: Patrol) -> Patrol:
             length_m, simplified = cursor.fetchone()
         patrol.length_m = length_m
         patrol.track_display = GEOSGeometry(simplified)
-    end = patrol.ended_at or (kept[-1].recorded_at if kept else patrol.started_at)
-    patrol.duration_s = max(0, int((end - patrol.started_at).total_seconds()))
+    # A phone that was offline when it started or finished the patrol reports those moments late (or
+    # early): the track's own times widen the span.
+    times = [patrol.started_at, *(t for t in (patrol.ended_at,) if t), *(p.recorded_at for p in kept[:1] + kept[-1:])]
+    patrol.duration_s = int((max(times) - min(times)).total_seconds())
     patrol.is_valid = (
         patrol.duration_s >= settings.PATROL_MIN_DURATION_S and patrol.length_m >= settings.PATROL_MIN_LENGTH_M
     )

@@ -169,3 +169,14 @@ def test_points_api_and_gpx_round_trip(people):
         f"/api/v1/patrols/{other.pk}/gpx/", {"file": SimpleUploadedFile("x.gpx", b"<gpx><trk>")}, format="multipart"
     )
     assert broken.status_code == 400 and "file" in broken.json()
+
+
+def test_a_patrol_started_late_by_an_offline_phone_counts_its_track_time(people):
+    # The phone recorded from 09:00 but could only start the patrol on the server at 10:30.
+    patrol = started(people)
+    Patrol.objects.filter(pk=patrol.pk).update(started_at=START + datetime.timedelta(minutes=90))
+    patrol.refresh_from_db()
+    track_points_add(patrol=patrol, batch_id="offline", fixes=walk(2_000, 4_000))  # 09:00–09:20
+    patrol = patrol_finish(patrol=patrol, ended_at=START + datetime.timedelta(minutes=91))
+    assert patrol.duration_s == 91 * 60
+    assert patrol.is_valid
