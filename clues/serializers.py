@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from patrols.serializers import PhotoSerializer
+from rivers.members import acting_agency
 from rivers.models import Agency
 from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
@@ -72,17 +73,12 @@ class ClueRegistrationSerializer(serializers.Serializer):
     )
 
     def validate(self, attrs):
-        user = self.context["request"].user
-        mine = Agency.objects.filter(memberships__user=user).distinct()
-        agency = attrs.get("agency")
-        if agency is not None and not mine.filter(pk=agency.pk).exists():
-            raise serializers.ValidationError({"agency": "您不是该单位成员 / you are not a member of this agency"})
+        agency = acting_agency(self.context["request"].user, attrs.get("agency"))
         if agency is None:
-            if mine.count() != 1:
-                raise serializers.ValidationError(
-                    {"agency": "请指定登记单位 / you belong to several agencies (or none): name the registering one"}
-                )
-            attrs["agency"] = mine.get()
+            raise serializers.ValidationError(
+                {"agency": "请指定您所在的登记单位 / name the registering agency, one you are a member of"}
+            )
+        attrs["agency"] = agency
         return attrs
 
 

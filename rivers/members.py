@@ -47,3 +47,12 @@ def member_add(*, username: str, agency: Agency, role: str, password: str | None
                 return Membership.objects.create(user=user, agency=agency, role=role), True
         except IntegrityError:
             return Membership.objects.get(user=user, agency=agency, role=role), False
+
+
+def acting_agency(user, named: Agency | None = None) -> Agency | None:  # noqa: ANN001 - a user
+    """Return the agency a user acts for: the one named if they are a member of it, else their only
+    one; None when they named one they are not in, or belong to several (or none) and named none."""
+    mine = Agency.objects.filter(memberships__user=user).distinct()
+    if named is not None:
+        return named if mine.filter(pk=named.pk).exists() else None
+    return mine.get() if mine.count() == 1 else None

@@ -12,6 +12,7 @@ from clues.evidence import findings_visible_to, may_see_originals
 from clues.registration import FindingWithoutLocation, RegistrationConflict, clue_from_finding
 from clues.serializers import ClueDetailSerializer, LocationField
 from rivers.categories import Category
+from rivers.members import acting_agency
 from rivers.models import Agency
 from rivers.routing import RoutingError, route
 from rivers.serializers import AgencyRefSerializer, RoutingSerializer
@@ -32,11 +33,8 @@ class FindingInSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         user = self.context["request"].user
-        mine = Agency.objects.filter(memberships__user=user).distinct()
-        agency = attrs.get("agency")
-        if agency is None and mine.count() == 1:
-            attrs["agency"] = agency = mine.get()
-        if agency is None or not mine.filter(pk=agency.pk).exists():
+        attrs["agency"] = acting_agency(user, attrs.get("agency"))
+        if attrs["agency"] is None:
             raise serializers.ValidationError({"agency": "请指定您所在的单位 / name your agency"})
         patrol = attrs.get("patrol")
         if patrol is not None and not patrol.participants.filter(user=user).exists():

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 
 from gis_data.gpx import Fix, GpxError, gpx_read, gpx_write
+from rivers.members import acting_agency
 from rivers.models import Agency, District
 from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
@@ -131,9 +132,8 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         form.is_valid(raise_exception=True)
         data = form.validated_data
         user = request.user
-        mine = Agency.objects.filter(memberships__user=user).distinct()
-        agency = data.get("agency") or (mine.first() if mine.count() == 1 else None)
-        if agency is None or not mine.filter(pk=agency.pk).exists():
+        agency = acting_agency(user, data.get("agency"))
+        if agency is None:
             raise ValidationError({"agency": "请指定您所在的单位 / name your agency (one you are a member of)"})
         people = [(p["user"], p["agency"]) for p in data.get("participants", [])]
         if all(person != user for person, _ in people):
