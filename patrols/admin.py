@@ -1,7 +1,10 @@
+"""Patrols in the admin: routes are edited on a map; records of patrols, findings and photos are read-only
+(they come from phones and are evidence), plans change through new revisions in the API."""
+
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from .models import PatrolRoute
+from .models import Finding, FocusPlan, Patrol, PatrolRoute, Photo, WorkPlan
 
 
 @admin.register(PatrolRoute)
@@ -9,3 +12,60 @@ class PatrolRouteAdmin(LeafletGeoAdmin):
     list_display = ["code", "name", "district"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["district"]
+
+
+class ReadOnlyAdmin(LeafletGeoAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Patrol)
+class PatrolAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "kind", "district", "status", "length_m", "duration_s", "is_valid"]
+    list_filter = ["kind", "status", "is_valid", "district"]
+    date_hierarchy = "started_at"
+
+
+class PhotoInline(admin.TabularInline):
+    model = Photo
+    fields = ["client_id", "status", "sha256", "width", "height", "taken_at", "attempts"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Finding)
+class FindingAdmin(ReadOnlyAdmin):
+    list_display = ["found_at", "category", "agency", "reported_by", "patrol"]
+    list_filter = ["category"]
+    search_fields = ["description"]
+    inlines = [PhotoInline]
+
+
+@admin.register(FocusPlan)
+class FocusPlanAdmin(admin.ModelAdmin):
+    list_display = ["district", "year", "revision", "chief_order", "created_by", "created_at"]
+    list_filter = ["year"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WorkPlan)
+class WorkPlanAdmin(FocusPlanAdmin):
+    list_display = ["district", "year", "revision", "created_by", "created_at"]

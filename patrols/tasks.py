@@ -41,3 +41,24 @@ def requeue_stale_photos() -> dict:
     from .photos import photos_requeue_stale
 
     return {"requeued": photos_requeue_stale()}
+
+
+@shared_task
+def requeue_stale_coverage() -> dict:
+    """Queue again the coverage of finished patrols whose computation never finished (CELERY_BEAT_SCHEDULE)."""
+    import datetime
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from .models import Patrol, PatrolStatus
+
+    before = timezone.now() - datetime.timedelta(minutes=settings.COVERAGE_STALE_AFTER_MIN)
+    stale = list(
+        Patrol.objects.filter(status=PatrolStatus.FINISHED, coverage_done_at__isnull=True, ended_at__lt=before)
+        .order_by("ended_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for patrol_id in stale:
+        compute_coverage.delay(patrol_id)
+    return {"requeued": stale}

@@ -204,6 +204,12 @@ TRACK_MAX_SPEED_MPS = env.float("TRACK_MAX_SPEED_MPS", default=15.0)  # 54 km/h:
 TRACK_SIMPLIFY_M = env.float("TRACK_SIMPLIFY_M", default=5.0)
 # A reach is covered where it lies within this distance of the track.
 COVERAGE_DISTANCE_M = env.float("COVERAGE_DISTANCE_M", default=50.0)
+# Finished patrols whose coverage is still missing this long after are queued again (a lost task).
+COVERAGE_STALE_AFTER_MIN = env.int("COVERAGE_STALE_AFTER_MIN", default=15)
+CELERY_BEAT_SCHEDULE["patrols-requeue-stale-coverage"] = {
+    "task": "patrols.tasks.requeue_stale_coverage",
+    "schedule": env.int("COVERAGE_SWEEP_EVERY_S", default=600),
+}
 
 # --- Patrol plans and compliance (patrols.plans, patrols.compliance) ---------------------------
 # Due dates of the year's plan, as MM-DD in the plan's year. Seed 002 §二(三): the work points

@@ -180,3 +180,23 @@ def test_a_patrol_started_late_by_an_offline_phone_counts_its_track_time(people)
     patrol = patrol_finish(patrol=patrol, ended_at=START + datetime.timedelta(minutes=91))
     assert patrol.duration_s == 91 * 60
     assert patrol.is_valid
+
+
+def test_a_lost_coverage_task_is_queued_again(people, django_capture_on_commit_callbacks, settings):
+    from unittest import mock
+
+    from patrols import tasks
+
+    patrol = started(people)
+    track_points_add(patrol=patrol, batch_id="lost", fixes=walk(2_000, 4_000))
+    with django_capture_on_commit_callbacks(execute=False):  # the message is lost: never sent
+        patrol = patrol_finish(patrol=patrol, ended_at=START + datetime.timedelta(minutes=30))
+    done = started(people)
+    Patrol.objects.filter(pk=done.pk).update(status="finished", ended_at=START, coverage_done_at=timezone.now())
+    with mock.patch.object(tasks.compute_coverage, "delay") as sent:
+        assert tasks.requeue_stale_coverage() == {"requeued": [patrol.pk]}
+    sent.assert_called_once_with(patrol.pk)
+    # Computing it marks it done, so the next sweep leaves it alone.
+    tasks.compute_coverage(patrol.pk)
+    with mock.patch.object(tasks.compute_coverage, "delay") as sent:
+        assert tasks.requeue_stale_coverage() == {"requeued": []}
