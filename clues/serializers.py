@@ -58,12 +58,21 @@ class LocationField(serializers.Field):
         return {"type": "Point", "coordinates": [value.x, value.y]}
 
 
+class SourceField(serializers.ChoiceField):
+    """A clue's source; the spellings other systems use for the 12345 hotline are understood too."""
+
+    ALIASES = {"12345": Source.HOTLINE, "hotline_12345": Source.HOTLINE, "patrol_finding": Source.PATROL}
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(self.ALIASES.get(data, data) if isinstance(data, str) else data)
+
+
 class ClueRegistrationSerializer(serializers.Serializer):
     client_uuid = serializers.UUIDField()
     category = serializers.ChoiceField(choices=Category.choices)
     description = serializers.CharField(max_length=5000)
     location = LocationField()
-    source = serializers.ChoiceField(choices=Source.choices)
+    source = SourceField(choices=Source.choices)
     confidential = serializers.BooleanField(default=False)
     agency = serializers.SlugRelatedField(
         slug_field="code",

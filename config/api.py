@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from clues.api.batches import TransferBatchViewSet
@@ -26,6 +27,8 @@ router.register("notifications", NotificationViewSet, basename="notification")
 router.register("batches", TransferBatchViewSet, basename="batch")
 
 urlpatterns = [
+    # A phone signs in once with username and password and keeps the token (Authorization: Token <key>).
+    path("auth/token/", obtain_auth_token, name="auth-token"),
     path("routing/", RoutingView.as_view(), name="routing"),
     path("figures/", FiguresView.as_view(), name="figures"),
     path("focus/", FocusView.as_view(), name="focus"),

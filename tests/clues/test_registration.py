@@ -184,3 +184,20 @@ def test_possible_duplicates_are_listed_and_can_be_merged(people):
     assert Clue.objects.get(pk=first["id"]).duplicates.get().code == near["code"]
     events = client.get(f"/api/v1/clues/{first['id']}/events/").json()
     assert events[-1]["action"] == "absorb" and near["code"] in events[-1]["note"]
+
+
+def test_a_phone_signs_in_for_a_token_and_registers(people):
+    from rest_framework.test import APIClient
+
+    people["west_patrol"].set_password("on-the-bank-2026")
+    people["west_patrol"].save()
+    anonymous = APIClient()
+    wrong = anonymous.post("/api/v1/auth/token/", {"username": "west_patrol", "password": "nope"}, format="json")
+    assert wrong.status_code == 400
+    token = anonymous.post(
+        "/api/v1/auth/token/", {"username": "west_patrol", "password": "on-the-bank-2026"}, format="json"
+    ).json()["token"]
+    phone = APIClient()
+    phone.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    response = phone.post("/api/v1/clues/", body(source="12345"), format="json")
+    assert response.status_code == 201 and response.json()["source"] == "hotline"
