@@ -45,6 +45,10 @@ class StepInvalid(Exception):
 STAFF = (Role.CHIEF, Role.RIVER_OFFICE, Role.PROSECUTOR, Role.LIAISON)
 PROSECUTORS = (Role.PROSECUTOR,)
 OPEN_STATES = tuple(s for s in Status.values if s not in (Status.CLOSED, Status.FEEDBACK_GIVEN, Status.MERGED))
+# A received clue gets its first answer while it is being handled, before it is closed.
+RECEIVED_OPEN_STATES = tuple(s for s in OPEN_STATES if s not in (Status.REGISTERED, Status.TRANSFERRED))
+# A duplicate is merged before a case is decided on it.
+MERGEABLE_STATES = (Status.REGISTERED, Status.TRANSFERRED, Status.ACCEPTED, Status.INVESTIGATING)
 # Where the agency holding a clue is not a procuratorate (a reverse transfer), it closes the clue
 # when it has dealt with it; a procuratorate closes after deciding (not filed) or concluding.
 CLOSABLE_BY_PROCURATORATE = (Status.NOT_FILED, Status.RECTIFIED, Status.LITIGATION)
@@ -289,7 +293,7 @@ STEPS: dict[str, Step] = {
             perform=_accept,
             refusal=_accept_refusal,
         ),
-        Step("answer", "首次答复 First answer", OPEN_STATES[2:], None, perform=_answer),
+        Step("answer", "首次答复 First answer", RECEIVED_OPEN_STATES, None, perform=_answer),
         Step(
             "investigate",
             "调查核实 Investigate",
@@ -374,7 +378,7 @@ STEPS: dict[str, Step] = {
             (AgencyKind.RIVER_OFFICE,),
             _transfer_to_unit,
         ),
-        Step("merge", "合并为重复 Merge as duplicate", OPEN_STATES[:4], Status.MERGED, perform=_merge),
+        Step("merge", "合并为重复 Merge as duplicate", MERGEABLE_STATES, Status.MERGED, perform=_merge),
     ]
 }
 
