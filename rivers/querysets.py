@@ -67,9 +67,11 @@ class SpatialQuerySet(models.QuerySet):
         annotated as `distance_m`.
         """
         point_value = geometry_value(point)
-        by_index = self.model._default_manager.order_by(IndexedDistance("geom", point_value)).values("pk")[:candidates]
+        # The candidates come from this queryset, filters included: the nearest city must not be
+        # crowded out of the candidates by nearer districts or towns.
+        by_index = self.order_by(IndexedDistance("geom", point_value)).values("pk")[:candidates]
         return (
-            self.filter(pk__in=Subquery(by_index))
+            self.model._default_manager.filter(pk__in=Subquery(by_index))
             .annotate(distance_m=MetresBetween("geom", point_value))
             .filter(distance_m__lte=within_m)
             .order_by("distance_m", "pk")

@@ -125,3 +125,14 @@ def test_cross_district_without_parent_codes_uses_the_containing_city(network, w
     routing = route(point(7_000, 5_020))
     assert routing.reason == "cross_district"
     assert routing.procuratorate.code == "990000-PROC"
+
+
+def test_nearest_city_is_found_past_many_nearer_districts(world):
+    # Twelve small towns lie 2.85–4 km west of the point, between it and the city 5 km away: the index's
+    # candidates must be cities alone, or the towns crowd the city out.
+    from rivers.models import District
+
+    for i in range(12):
+        district(f"99000{i:02d}9", f"镇{i}", box(21_000 + i * 100, 4_950, 21_050 + i * 100, 5_050), level="town")
+    found = District.objects.cities().nearest(point(25_000, 5_000), within_m=float("inf"))
+    assert [d.code for d in found] == ["990000"]
