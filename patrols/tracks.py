@@ -210,8 +210,11 @@ def patrol_finish(*, patrol: Patrol, ended_at: datetime.datetime | None = None) 
 @transaction.atomic
 def patrol_import_gpx(*, patrol: Patrol, fixes: list[Fix], batch_id: str) -> Patrol:
     """Add a track recorded elsewhere (a GPX file) to a patrol, as one batch, and rebuild it."""
+    patrol = Patrol.objects.select_for_update().get(pk=patrol.pk)
     track_points_add(patrol=patrol, batch_id=batch_id, fixes=fixes)
-    return track_build(Patrol.objects.get(pk=patrol.pk))
+    if patrol.status == PatrolStatus.FINISHED:  # track_points_add has rebuilt a finished patrol already
+        return Patrol.objects.get(pk=patrol.pk)
+    return track_build(patrol)
 
 
 def patrol_fixes(patrol: Patrol) -> list[Fix]:
