@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Each installs what is missing first.
-.PHONY: run test lint stop clean demo
+.PHONY: run test lint lock stop clean demo
 
 PYTHON := .venv/bin/python
 
@@ -20,11 +20,15 @@ demo:
 
 lint:
 	@scripts/bootstrap.sh test
-	@.venv/bin/ruff check .
-	@.venv/bin/ruff format --check .
+	@.venv-test/bin/ruff check .
+	@.venv-test/bin/ruff format --check .
+
+# Rewrite the locks (requirements/*.txt, pinned with hashes) after editing requirements/*.in.
+lock:
+	@scripts/lock.sh
 
 stop:
 	@scripts/services.sh stop
 
 clean: stop
-	rm -rf .venv .local "$$(scripts/services.sh state-dir)"
+	rm -rf .venv .venv-test .local "$$(scripts/services.sh state-dir)"

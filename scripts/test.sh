@@ -6,8 +6,8 @@ export DJANGO_SETTINGS_MODULE=config.settings.test
 
 scripts/services.sh start
 echo "==> checking that models and migrations agree"
-.venv/bin/python manage.py makemigrations --check --dry-run
+.venv-test/bin/python manage.py makemigrations --check --dry-run
 echo "==> lint"
-.venv/bin/ruff check .
+.venv-test/bin/ruff check .
 echo "==> tests"
-exec .venv/bin/pytest "$@"
+exec .venv-test/bin/pytest "$@"
