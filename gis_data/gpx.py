@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import io
 import math
 from dataclasses import dataclass
+from typing import BinaryIO
 from xml.etree import ElementTree
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
@@ -32,37 +34,70 @@ def _time(text: str | None) -> datetime.datetime:
     return value
 
 
-def gpx_read(data: bytes) -> list[Fix]:
+def gpx_read(source: bytes | BinaryIO, *, max_points: int | None = None) -> list[Fix]:
     """Return the track points (trkpt, else rtept) of a GPX 1.0/1.1 document, in file order.
 
-    An hdop value, where present, is taken as the accuracy (metres ≈ hdop × 5 for phone receivers).
+    The document is read as a stream (a 200,000-point file never becomes a tree), and a file with more
+    than `max_points` points is refused as soon as the next one is seen. An hdop value, where present,
+    is taken as the accuracy (metres ≈ hdop × 5 for phone receivers).
     """
+    stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
+    track: list[Fix] = []
+    route: list[Fix] = []
+    namespace = None
+    open_elements: list[ElementTree.Element] = []
     try:
-        root = ElementTree.fromstring(data)  # expat refuses entity expansion bombs (Python ≥ 3.7.1)
+        # expat refuses entity expansion bombs (Python ≥ 3.7.1), iterparse included.
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            if event == "start":
+                if namespace is None:  # the root
+                    namespace = element.tag[1:].split("}")[0] if element.tag.startswith("{") else ""
+                    if namespace not in (GPX_NS, GPX10_NS) or element.tag != f"{{{namespace}}}gpx":
+                        raise GpxError("不是 GPX 文件 / not a GPX document")
+                    point_lists = {f"{{{namespace}}}trkpt": track, f"{{{namespace}}}rtept": route}
+                open_elements.append(element)
+                continue
+            open_elements.pop()
+            points = point_lists.get(element.tag)
+            if points is None:
+                continue
+            if max_points is not None and len(points) >= max_points:
+                raise GpxError(
+                    f"GPX 轨迹点超过 {max_points} 个的上限 / the GPX has more than {max_points} points (the limit)"
+                )
+            points.append(_fix(element, namespace, len(points)))
+            if open_elements:  # drop the point once read: memory stays flat whatever the file's length
+                open_elements[-1].remove(element)
     except ElementTree.ParseError as exc:
         raise GpxError(f"不是有效的 GPX / not valid GPX XML: {exc}") from exc
-    namespace = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
-    if namespace not in (GPX_NS, GPX10_NS) or not root.tag.endswith("gpx"):
-        raise GpxError("不是 GPX 文件 / not a GPX document")
-    ns = {"g": namespace}
-    elements = root.findall(".//g:trkpt", ns) or root.findall(".//g:rtept", ns)
-    if not elements:
+    fixes = track or route
+    if not fixes:
         raise GpxError("GPX 中没有轨迹点 / the GPX has no track points")
-    fixes = []
-    for index, element in enumerate(elements):
-        try:
-            lon, lat = float(element.get("lon", "")), float(element.get("lat", ""))
-        except ValueError as exc:
-            raise GpxError(f"第 {index} 个点坐标无效 / point {index}: bad lon/lat") from exc
-        if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-            raise GpxError(f"第 {index} 个点坐标超出范围 / point {index}: lon/lat out of range")
-        try:
-            recorded_at = _time(element.findtext("g:time", namespaces=ns))
-        except ValueError as exc:
-            raise GpxError(f"第 {index} 个点时间无效 / point {index}: bad time") from exc
-        hdop = element.findtext("g:hdop", namespaces=ns)
-        fixes.append(Fix(lon, lat, recorded_at, float(hdop) * 5 if hdop else None))
     return fixes
+
+
+def _fix(element: ElementTree.Element, namespace: str, index: int) -> Fix:
+    try:
+        lon, lat = float(element.get("lon", "")), float(element.get("lat", ""))
+    except ValueError as exc:
+        raise GpxError(f"第 {index} 个点坐标无效 / point {index}: bad lon/lat") from exc
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise GpxError(f"第 {index} 个点坐标超出范围 / point {index}: lon/lat out of range")
+    try:
+        recorded_at = _time(element.findtext(f"{{{namespace}}}time"))
+    except ValueError as exc:
+        raise GpxError(f"第 {index} 个点时间无效 / point {index}: bad time") from exc
+    hdop_text = element.findtext(f"{{{namespace}}}hdop")
+    accuracy_m = None
+    if hdop_text:
+        try:
+            hdop = float(hdop_text)
+        except ValueError:
+            hdop = math.nan
+        if not (math.isfinite(hdop) and hdop >= 0):
+            raise GpxError(f"第 {index} 个点 hdop 无效 / point {index}: bad hdop")
+        accuracy_m = hdop * 5
+    return Fix(lon, lat, recorded_at, accuracy_m)
 
 
 def gpx_write(name: str, fixes: list[Fix]) -> bytes:
