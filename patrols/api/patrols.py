@@ -24,6 +24,7 @@ from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 from ..models import Patrol, PatrolCoverage, PatrolKind, PatrolParticipant, PatrolRoute
 from ..tracks import PatrolRefused, patrol_finish, patrol_fixes, patrol_import_gpx, patrol_start, track_points_add
 
+
 class ParticipantInSerializer(serializers.Serializer):
     username = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.all(), source="user"
@@ -62,20 +63,14 @@ class TrackBatchSerializer(serializers.Serializer):
     batch_id = serializers.CharField(max_length=64)
     points = FixSerializer(many=True, allow_empty=False)
 
-    def get_fields(self):
-        fields = super().get_fields()
-        # Read per request, so that the limit is the setting's (TRACK_MAX_POINTS_PER_BATCH) and it is
-        # checked before a single point is parsed.
+    def to_internal_value(self, data):
+        # Checked before a single point is parsed; read per request so that the setting is the limit.
         limit = settings.TRACK_MAX_POINTS_PER_BATCH
-        fields["points"] = FixSerializer(
-            many=True,
-            allow_empty=False,
-            max_length=limit,
-            error_messages={
-                "max_length": f"每批最多 {limit} 个轨迹点 / at most {limit} points per batch (TRACK_MAX_POINTS_PER_BATCH)"
-            },
-        )
-        return fields
+        points = data.get("points") if isinstance(data, dict) else None
+        if isinstance(points, list) and len(points) > limit:
+            message = f"每批最多 {limit} 个轨迹点 / at most {limit} points per batch (TRACK_MAX_POINTS_PER_BATCH)"
+            raise serializers.ValidationError({"points": [message]})
+        return super().to_internal_value(data)
 
 
 class FinishSerializer(serializers.Serializer):
@@ -119,7 +114,7 @@ class PatrolSerializer(serializers.ModelSerializer):
 def refused(exc: PatrolRefused, *, field: str | None = None) -> ValidationError:
     """Return the 400 of a refusal; `field` names the one input every message is about (a file)."""
     if field is not None:
-        return ValidationError({field: list(exc.errors.values())})
+        return ValidationError({field: "; ".join(exc.errors.values())})
     return ValidationError({name: [message] for name, message in exc.errors.items()})
 
 
@@ -221,9 +216,8 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             raise ValidationError({"file": "须上传 GPX 文件 / upload a GPX file"})
         if upload.size > settings.TRACK_MAX_GPX_BYTES:
             limit_mb = settings.TRACK_MAX_GPX_BYTES / 1024 / 1024
-            raise ValidationError(
-                {"file": f"文件超过 {limit_mb:.0f} MB 的上限 / file over the {limit_mb:.0f} MB limit (TRACK_MAX_GPX_BYTES)"}
-            )
+            message = f"文件超过 {limit_mb:.0f} MB 的上限 / file over the {limit_mb:.0f} MB limit (TRACK_MAX_GPX_BYTES)"
+            raise ValidationError({"file": message})
         data = upload.read()
         try:
             fixes = gpx_read(data, max_points=settings.TRACK_MAX_POINTS_PER_GPX)
