@@ -5,20 +5,19 @@ from __future__ import annotations
 import datetime
 import io
 import math
-from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 from xml.etree import ElementTree
 
 GPX_NS = "http://www.topografix.com/GPX/1/1"
 GPX10_NS = "http://www.topografix.com/GPX/1/0"
+READ_CHUNK_BYTES = 1024 * 1024
 
 
 class GpxError(ValueError):
     """A file that is not a usable GPX track."""
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):  # a tuple: 200,000 of them are made for one long GPX file
     lon: float
     lat: float
     recorded_at: datetime.datetime
@@ -42,41 +41,42 @@ def gpx_read(source: bytes | BinaryIO, *, max_points: int | None = None) -> list
     is taken as the accuracy (metres ≈ hdop × 5 for phone receivers).
     """
     stream = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
-    track: list[Fix] = []
-    route: list[Fix] = []
-    namespace = None
-    open_elements: list[ElementTree.Element] = []
+    # expat refuses entity expansion bombs (Python ≥ 3.7.1), the pull parser included.
+    parser = ElementTree.XMLPullParser(events=("end",))
+    points: dict[str, list[Fix]] = {}
+    namespace = tag = None
     try:
-        # expat refuses entity expansion bombs (Python ≥ 3.7.1), iterparse included.
-        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
-            if event == "start":
-                if namespace is None:  # the root
+        while chunk := stream.read(READ_CHUNK_BYTES):
+            parser.feed(chunk)
+            for _, element in parser.read_events():
+                if namespace is None:  # the first element closed tells the document's namespace
                     namespace = element.tag[1:].split("}")[0] if element.tag.startswith("{") else ""
-                    if namespace not in (GPX_NS, GPX10_NS) or element.tag != f"{{{namespace}}}gpx":
+                    if namespace not in (GPX_NS, GPX10_NS):
                         raise GpxError("不是 GPX 文件 / not a GPX document")
-                    point_lists = {f"{{{namespace}}}trkpt": track, f"{{{namespace}}}rtept": route}
-                open_elements.append(element)
-                continue
-            open_elements.pop()
-            points = point_lists.get(element.tag)
-            if points is None:
-                continue
-            if max_points is not None and len(points) >= max_points:
-                raise GpxError(
-                    f"GPX 轨迹点超过 {max_points} 个的上限 / the GPX has more than {max_points} points (the limit)"
-                )
-            points.append(_fix(element, namespace, len(points)))
-            if open_elements:  # drop the point once read: memory stays flat whatever the file's length
-                open_elements[-1].remove(element)
+                    points = {f"{{{namespace}}}trkpt": [], f"{{{namespace}}}rtept": []}
+                    time_tag, hdop_tag = f"{{{namespace}}}time", f"{{{namespace}}}hdop"
+                tag = element.tag
+                found = points.get(tag)
+                if found is None:
+                    continue
+                if max_points is not None and len(found) >= max_points:
+                    raise GpxError(
+                        f"GPX 轨迹点超过 {max_points} 个的上限 / the GPX has more than {max_points} points (the limit)"
+                    )
+                found.append(_fix(element, len(found), time_tag, hdop_tag))
+                element.clear()  # what was read is dropped: memory stays small whatever the file's length
+        parser.close()
     except ElementTree.ParseError as exc:
         raise GpxError(f"不是有效的 GPX / not valid GPX XML: {exc}") from exc
-    fixes = track or route
+    if namespace is None or tag != f"{{{namespace}}}gpx":  # the last element closed is the root
+        raise GpxError("不是 GPX 文件 / not a GPX document")
+    fixes = points[f"{{{namespace}}}trkpt"] or points[f"{{{namespace}}}rtept"]
     if not fixes:
         raise GpxError("GPX 中没有轨迹点 / the GPX has no track points")
     return fixes
 
 
-def _fix(element: ElementTree.Element, namespace: str, index: int) -> Fix:
+def _fix(element: ElementTree.Element, index: int, time_tag: str, hdop_tag: str) -> Fix:
     try:
         lon, lat = float(element.get("lon", "")), float(element.get("lat", ""))
     except ValueError as exc:
@@ -84,20 +84,19 @@ def _fix(element: ElementTree.Element, namespace: str, index: int) -> Fix:
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
         raise GpxError(f"第 {index} 个点坐标超出范围 / point {index}: lon/lat out of range")
     try:
-        recorded_at = _time(element.findtext(f"{{{namespace}}}time"))
+        recorded_at = _time(element.findtext(time_tag))
     except ValueError as exc:
         raise GpxError(f"第 {index} 个点时间无效 / point {index}: bad time") from exc
-    hdop_text = element.findtext(f"{{{namespace}}}hdop")
-    accuracy_m = None
-    if hdop_text:
-        try:
-            hdop = float(hdop_text)
-        except ValueError:
-            hdop = math.nan
-        if not (math.isfinite(hdop) and hdop >= 0):
-            raise GpxError(f"第 {index} 个点 hdop 无效 / point {index}: bad hdop")
-        accuracy_m = hdop * 5
-    return Fix(lon, lat, recorded_at, accuracy_m)
+    hdop_text = element.findtext(hdop_tag)
+    if not hdop_text:
+        return Fix(lon, lat, recorded_at)
+    try:
+        hdop = float(hdop_text)
+    except ValueError:
+        hdop = math.nan
+    if not (math.isfinite(hdop) and hdop >= 0):
+        raise GpxError(f"第 {index} 个点 hdop 无效 / point {index}: bad hdop")
+    return Fix(lon, lat, recorded_at, hdop * 5)
 
 
 def gpx_write(name: str, fixes: list[Fix]) -> bytes:

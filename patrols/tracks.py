@@ -184,6 +184,22 @@ ON CONFLICT (patrol_id, recorded_at) DO NOTHING
 POINTS_COUNT_SQL = "SELECT count(*) FROM patrols_trackpoint WHERE patrol_id = %s"
 
 
+def pg_array(values: Iterable[float | bool | str | None]) -> str:
+    """Return a PostgreSQL array literal (None is NULL) to be cast in the SQL, e.g. %s::float8[].
+
+    One text parameter, where a list would be adapted value by value into an ARRAY[...] expression
+    (5 s to adapt and 2 s to plan at 200,000 points). str() of a float reads back exactly; strings
+    are ISO times and reason codes, which hold no quote or backslash.
+    """
+    return "{" + ",".join(_pg_array_item(value) for value in values) + "}"
+
+
+def _pg_array_item(value: float | bool | str | None) -> str:
+    if value is None:
+        return "NULL"
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
 def track_points_add(*, patrol: Patrol, batch_id: str, fixes: Sequence[Fix]) -> tuple[TrackBatch, bool]:
     """Store a batch of fixes; the same batch again changes nothing. Return (batch, created).
 
@@ -207,10 +223,10 @@ def track_points_add(*, patrol: Patrol, batch_id: str, fixes: Sequence[Fix]) -> 
                 POINTS_INSERT_SQL,
                 {
                     "patrol": patrol.pk,
-                    "lon": [fix.lon for fix in fixes],
-                    "lat": [fix.lat for fix in fixes],
-                    "recorded_at": [fix.recorded_at for fix in fixes],
-                    "accuracy_m": [fix.accuracy_m for fix in fixes],
+                    "lon": pg_array(fix.lon for fix in fixes),
+                    "lat": pg_array(fix.lat for fix in fixes),
+                    "recorded_at": pg_array(fix.recorded_at.isoformat() for fix in fixes),
+                    "accuracy_m": pg_array(fix.accuracy_m for fix in fixes),
                 },
             )
             cursor.execute(POINTS_COUNT_SQL, [patrol.pk])
@@ -304,9 +320,9 @@ def track_build(patrol: Patrol) -> Patrol:
             POINTS_MARK_SQL,
             {
                 "patrol": patrol.pk,
-                "ids": [point_id for point_id, _, _ in changed],
-                "kept": [kept for _, kept, _ in changed],
-                "dropped_because": [dropped_because for _, _, dropped_because in changed],
+                "ids": pg_array(point_id for point_id, _, _ in changed),
+                "kept": pg_array(kept for _, kept, _ in changed),
+                "dropped_because": pg_array(dropped_because for _, _, dropped_because in changed),
             },
         )
         cursor.execute(TRACK_BUILD_SQL, {"patrol": patrol.pk, "tolerance_deg": settings.TRACK_SIMPLIFY_M / 111_320})
