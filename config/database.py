@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 # PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or by pg_cancel_backend).
@@ -39,7 +39,10 @@ class StatementTimeoutMiddleware:
         if not timeout_ms:
             return self.get_response(request)
         connection = connections[DEFAULT_DB_ALIAS]
-        with connection.cursor() as cursor:
+        connection.ensure_connection()
+        # Session settings go through the driver's connection, as Django's own time zone setting
+        # does: they are not the request's queries (nor counted or wrapped as such).
+        with connection.connection.cursor() as cursor:
             cursor.execute(SET_TIMEOUT_SQL, [f"{int(timeout_ms)}ms"])
         try:
             return self.get_response(request)
@@ -47,7 +50,7 @@ class StatementTimeoutMiddleware:
             # A connection closed by the request needs no reset. One in a failed transaction refuses it,
             # but that transaction's rollback undoes the setting; one that broke is closed by Django.
             if connection.connection is not None:
-                with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+                with contextlib.suppress(connection.Database.Error), connection.connection.cursor() as cursor:
                     cursor.execute(RESET_TIMEOUT_SQL)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
