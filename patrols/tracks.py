@@ -184,20 +184,18 @@ ON CONFLICT (patrol_id, recorded_at) DO NOTHING
 POINTS_COUNT_SQL = "SELECT count(*) FROM patrols_trackpoint WHERE patrol_id = %s"
 
 
-def pg_array(values: Iterable[float | bool | str | None]) -> str:
+def pg_array(values: Iterable[float | bool | str | None], *, quoted: bool = False) -> str:
     """Return a PostgreSQL array literal (None is NULL) to be cast in the SQL, e.g. %s::float8[].
 
     One text parameter, where a list would be adapted value by value into an ARRAY[...] expression
-    (5 s to adapt and 2 s to plan at 200,000 points). str() of a float reads back exactly; strings
-    are ISO times and reason codes, which hold no quote or backslash.
+    (5 s to adapt and 2 s to plan at 200,000 points). str() of a float reads back exactly; `quoted`
+    values are strings (ISO times, reason codes) that hold no quote or backslash.
     """
-    return "{" + ",".join(_pg_array_item(value) for value in values) + "}"
-
-
-def _pg_array_item(value: float | bool | str | None) -> str:
-    if value is None:
-        return "NULL"
-    return f'"{value}"' if isinstance(value, str) else str(value)
+    if quoted:
+        items = ("NULL" if value is None else f'"{value}"' for value in values)
+    else:
+        items = ("NULL" if value is None else str(value) for value in values)
+    return "{" + ",".join(items) + "}"
 
 
 def track_points_add(*, patrol: Patrol, batch_id: str, fixes: Sequence[Fix]) -> tuple[TrackBatch, bool]:
@@ -225,7 +223,7 @@ def track_points_add(*, patrol: Patrol, batch_id: str, fixes: Sequence[Fix]) -> 
                     "patrol": patrol.pk,
                     "lon": pg_array(fix.lon for fix in fixes),
                     "lat": pg_array(fix.lat for fix in fixes),
-                    "recorded_at": pg_array(fix.recorded_at.isoformat() for fix in fixes),
+                    "recorded_at": pg_array((fix.recorded_at.isoformat() for fix in fixes), quoted=True),
                     "accuracy_m": pg_array(fix.accuracy_m for fix in fixes),
                 },
             )
@@ -322,7 +320,7 @@ def track_build(patrol: Patrol) -> Patrol:
                 "patrol": patrol.pk,
                 "ids": pg_array(point_id for point_id, _, _ in changed),
                 "kept": pg_array(kept for _, kept, _ in changed),
-                "dropped_because": pg_array(dropped_because for _, _, dropped_because in changed),
+                "dropped_because": pg_array((dropped_because for _, _, dropped_because in changed), quoted=True),
             },
         )
         cursor.execute(TRACK_BUILD_SQL, {"patrol": patrol.pk, "tolerance_deg": settings.TRACK_SIMPLIFY_M / 111_320})
