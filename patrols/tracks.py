@@ -281,15 +281,17 @@ UPDATE patrols_trackpoint AS p SET kept = m.kept, dropped_because = m.dropped_be
 FROM unnest(%(ids)s::bigint[], %(kept)s::boolean[], %(dropped_because)s::text[]) AS m(id, kept, dropped_because)
 WHERE p.id = m.id AND p.patrol_id = %(patrol)s
 """
-# The track is the kept points in device-time order; fewer than two distinct positions make none
-# (a line standing on one spot is not a valid geometry). The
+# The track is the kept points in device-time order; fewer than two distinct positions (a line standing
+# on one spot is not a valid geometry) make none, which the line's bounding box tells. The
 # display copy takes a tolerance in metres turned into degrees of latitude (display only).
 TRACK_BUILD_SQL = """
 WITH kept AS (
     SELECT ST_MakeLine(geom ORDER BY recorded_at) AS line, min(recorded_at) AS first_at, max(recorded_at) AS last_at
     FROM patrols_trackpoint WHERE patrol_id = %(patrol)s AND kept
 ), track AS (
-    SELECT CASE WHEN ST_NPoints(line) >= 2 AND ST_IsValid(line) THEN line END AS line, first_at, last_at FROM kept
+    SELECT CASE WHEN ST_XMin(line) < ST_XMax(line) OR ST_YMin(line) < ST_YMax(line) THEN line END AS line,
+           first_at, last_at
+    FROM kept
 )
 UPDATE patrols_patrol AS p
 SET track = track.line,

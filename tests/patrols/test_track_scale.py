@@ -267,3 +267,14 @@ def test_workers_and_commands_run_without_the_web_timeout(people, settings):
     with connection.execute_wrapper(sleeping_before("INSERT", 0.4)):
         call_command("add_member", "slow_member", "--agency", "990001-RCO", "--role", "patrol")
     assert statement_timeout() == "0"
+
+
+def test_a_phone_left_on_one_spot_finishes_with_no_track(people):
+    # Twenty fixes at one place (the phone lay on a desk): a line of one position is not a geometry.
+    patrol = started(people)
+    spot = every_second(1)[0]
+    fixes = [Fix(spot.lon, spot.lat, START + datetime.timedelta(seconds=i), 5.0) for i in range(20)]
+    track_points_add(patrol=patrol, batch_id="desk", fixes=fixes)
+    patrol = patrol_finish(patrol=patrol, ended_at=START + datetime.timedelta(minutes=30))
+    assert patrol.status == PatrolStatus.FINISHED and patrol.track is None and patrol.length_m == 0
+    assert patrol.duration_s == 30 * 60 and not patrol.is_valid
