@@ -2,7 +2,8 @@
 
 A phone may be offline for an hour and retry: a batch id makes a batch count once, a point is keyed
 by its device time, and points are ordered by that time whatever order they arrive in. Points with
-poor accuracy or an impossible speed are kept but left out of the track.
+poor accuracy or an impossible speed are kept but left out of the track. The work is set-based: a
+3-hour patrol at one fix a second or a 200,000-point GPX file takes a fixed number of statements.
 """
 
 from __future__ import annotations
