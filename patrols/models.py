@@ -168,12 +168,16 @@ class TrackBatch(models.Model):
 class TrackPoint(models.Model):
     """A GPS fix as the phone recorded it. Every point is kept; `kept` says whether the track uses it."""
 
-    patrol = models.ForeignKey(Patrol, models.CASCADE, related_name="points")
-    geom = models.PointField(srid=4326)
+    # No index of its own: track_point_once (patrol, recorded_at) serves every lookup by patrol, and a
+    # second index slows the insert of a long track.
+    patrol = models.ForeignKey(Patrol, models.CASCADE, related_name="points", db_index=False)
+    # No spatial index either: points are only ever read by patrol and time; the searched geometry is
+    # the patrol's track. A GiST index here was two thirds of the time of storing a 200,000-point GPX.
+    geom = models.PointField(srid=4326, spatial_index=False)
     recorded_at = models.DateTimeField("设备时间 device time")
     accuracy_m = models.FloatField("精度(米) accuracy (m)", null=True, blank=True)
     kept = models.BooleanField("用于轨迹 used in the track", default=True)
-    dropped_because = models.CharField(max_length=20, blank=True)  # "accuracy" | "speed"
+    dropped_because = models.CharField(max_length=20, blank=True)  # "time" | "accuracy" | "speed"
 
     class Meta:
         ordering = ["patrol", "recorded_at"]

@@ -245,3 +245,20 @@ CELERY_BEAT_SCHEDULE["patrols-requeue-stale-photos"] = {
     "schedule": env.int("PHOTO_SWEEP_EVERY_S", default=300),
 }
 # --- end of finding photos -----------------------------------------------------------------------
+
+# --- Track limits and the web statement timeout (issue 7) ---------------------------------------
+# Every web request runs under this statement_timeout (config.database.StatementTimeoutMiddleware); a
+# statement it cancels answers 503. Celery workers and management commands (migrate, load_bundle) never
+# pass through the middleware and run without it. 0 turns it off.
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=30_000)
+# After WhiteNoise (static files need no database), before the session and authentication lookups.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1, "config.database.StatementTimeoutMiddleware"
+)
+# Points of one JSON batch from a phone (a minute or so of fixes), of one uploaded GPX file (55 h at one
+# fix a second), and of one patrol in all. An upload over a limit is refused whole (400) and nothing kept.
+TRACK_MAX_POINTS_PER_BATCH = env.int("TRACK_MAX_POINTS_PER_BATCH", default=5_000)
+TRACK_MAX_POINTS_PER_GPX = env.int("TRACK_MAX_POINTS_PER_GPX", default=200_000)
+TRACK_MAX_POINTS_PER_PATROL = env.int("TRACK_MAX_POINTS_PER_PATROL", default=250_000)
+TRACK_MAX_GPX_BYTES = env.int("TRACK_MAX_GPX_BYTES", default=20 * 1024 * 1024)
+# --- end of track limits and the web statement timeout ------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -22,9 +23,6 @@ from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
 from ..models import Patrol, PatrolCoverage, PatrolKind, PatrolParticipant, PatrolRoute
 from ..tracks import PatrolRefused, patrol_finish, patrol_fixes, patrol_import_gpx, patrol_start, track_points_add
-
-MAX_POINTS_PER_BATCH = 5000
-MAX_GPX_BYTES = 20 * 1024 * 1024
 
 
 class ParticipantInSerializer(serializers.Serializer):
@@ -56,12 +54,23 @@ class FixSerializer(serializers.Serializer):
     def validate(self, attrs):
         if not (math.isfinite(attrs["lon"]) and math.isfinite(attrs["lat"])):
             raise serializers.ValidationError("坐标须为有限数值 / coordinates must be finite")
+        if attrs.get("accuracy_m") is not None and not math.isfinite(attrs["accuracy_m"]):
+            raise serializers.ValidationError("精度须为有限数值 / accuracy_m must be finite")
         return attrs
 
 
 class TrackBatchSerializer(serializers.Serializer):
     batch_id = serializers.CharField(max_length=64)
-    points = FixSerializer(many=True, allow_empty=False, max_length=MAX_POINTS_PER_BATCH)
+    points = FixSerializer(many=True, allow_empty=False)
+
+    def to_internal_value(self, data):
+        # Checked before a single point is parsed; read per request so that the setting is the limit.
+        limit = settings.TRACK_MAX_POINTS_PER_BATCH
+        points = data.get("points") if isinstance(data, dict) else None
+        if isinstance(points, list) and len(points) > limit:
+            message = f"每批最多 {limit} 个轨迹点 / at most {limit} points per batch (TRACK_MAX_POINTS_PER_BATCH)"
+            raise serializers.ValidationError({"points": [message]})
+        return super().to_internal_value(data)
 
 
 class FinishSerializer(serializers.Serializer):
@@ -102,8 +111,11 @@ class PatrolSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-def refused(exc: PatrolRefused) -> ValidationError:
-    return ValidationError({field: [message] for field, message in exc.errors.items()})
+def refused(exc: PatrolRefused, *, field: str | None = None) -> ValidationError:
+    """Return the 400 of a refusal; `field` names the one input every message is about (a file)."""
+    if field is not None:
+        return ValidationError({field: "; ".join(exc.errors.values())})
+    return ValidationError({name: [message] for name, message in exc.errors.items()})
 
 
 class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -114,6 +126,7 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return (
             Patrol.objects.visible_to(self.request.user)
+            .defer("track")  # the full line (up to TRACK_MAX_POINTS_PER_PATROL points) is not shown
             .select_related("district", "route", "started_by")
             .prefetch_related("participants__user", "participants__agency", "coverage__reach")
         )
@@ -157,7 +170,10 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         form = TrackBatchSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         fixes = [Fix(p["lon"], p["lat"], p["recorded_at"], p.get("accuracy_m")) for p in form.validated_data["points"]]
-        batch, created = track_points_add(patrol=patrol, batch_id=form.validated_data["batch_id"], fixes=fixes)
+        try:
+            batch, created = track_points_add(patrol=patrol, batch_id=form.validated_data["batch_id"], fixes=fixes)
+        except PatrolRefused as exc:
+            raise refused(exc) from exc
         body = {"batch_id": batch.batch_id, "points": batch.point_count, "created": created}
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -169,7 +185,10 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         self._participant_or_403(patrol)
         form = FinishSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        patrol_finish(patrol=patrol, ended_at=form.validated_data.get("ended_at"))
+        try:
+            patrol_finish(patrol=patrol, ended_at=form.validated_data.get("ended_at"))
+        except PatrolRefused as exc:
+            raise refused(exc) from exc
         return Response(PatrolSerializer(self.get_queryset().get(pk=patrol.pk)).data)
 
     @extend_schema(
@@ -195,12 +214,18 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": "须上传 GPX 文件 / upload a GPX file"})
-        if upload.size > MAX_GPX_BYTES:
-            raise ValidationError({"file": "文件过大 / file too large"})
+        if upload.size > settings.TRACK_MAX_GPX_BYTES:
+            limit_mb = settings.TRACK_MAX_GPX_BYTES / 1024 / 1024
+            message = f"文件超过 {limit_mb:.0f} MB 的上限 / file over the {limit_mb:.0f} MB limit (TRACK_MAX_GPX_BYTES)"
+            raise ValidationError({"file": message})
         data = upload.read()
         try:
-            fixes = gpx_read(data)
+            fixes = gpx_read(data, max_points=settings.TRACK_MAX_POINTS_PER_GPX)
         except GpxError as exc:
             raise ValidationError({"file": str(exc)}) from exc
-        patrol_import_gpx(patrol=patrol, fixes=fixes, batch_id="gpx-" + hashlib.sha256(data).hexdigest()[:40])
+        batch_id = "gpx-" + hashlib.sha256(data).hexdigest()[:40]
+        try:
+            patrol_import_gpx(patrol=patrol, fixes=fixes, batch_id=batch_id)
+        except PatrolRefused as exc:
+            raise refused(exc, field="file") from exc
         return Response(PatrolSerializer(self.get_queryset().get(pk=patrol.pk)).data)

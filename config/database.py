@@ -1,0 +1,68 @@
+"""The web's statement timeout: no request holds a database backend longer than DB_STATEMENT_TIMEOUT_MS.
+
+Only web requests pass through StatementTimeoutMiddleware, so Celery workers and management commands
+(migrate, load_bundle) run without the short timeout; a persistent connection (CONN_MAX_AGE) is given
+back to the server's default when the request ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+# PostgreSQL's SQLSTATE for a statement cancelled by statement_timeout (or by pg_cancel_backend).
+QUERY_CANCELED = "57014"
+RETRY_AFTER_S = 30
+
+SET_TIMEOUT_SQL = "SELECT set_config('statement_timeout', %s, false)"
+RESET_TIMEOUT_SQL = "RESET statement_timeout"
+
+
+def statement_cancelled(exc: BaseException) -> bool:
+    """Return whether `exc` is a database statement cancelled by the server (a timeout)."""
+    cause = exc.__cause__
+    return isinstance(exc, OperationalError) and getattr(cause, "pgcode", None) == QUERY_CANCELED
+
+
+class StatementTimeoutMiddleware:
+    """Run each request's statements under statement_timeout; a cancelled one answers 503 JSON."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        timeout_ms = settings.DB_STATEMENT_TIMEOUT_MS
+        if not timeout_ms:
+            return self.get_response(request)
+        connection = connections[DEFAULT_DB_ALIAS]
+        connection.ensure_connection()
+        # Session settings go through the driver's connection, as Django's own time zone setting
+        # does: they are not the request's queries (nor counted or wrapped as such).
+        with connection.connection.cursor() as cursor:
+            cursor.execute(SET_TIMEOUT_SQL, [f"{int(timeout_ms)}ms"])
+        try:
+            return self.get_response(request)
+        finally:
+            # A connection closed by the request needs no reset. One in a failed transaction refuses it,
+            # but that transaction's rollback undoes the setting; one that broke is closed by Django.
+            if connection.connection is not None:
+                with contextlib.suppress(connection.Database.Error), connection.connection.cursor() as cursor:
+                    cursor.execute(RESET_TIMEOUT_SQL)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not statement_cancelled(exception):
+            return None
+        response = JsonResponse(
+            {
+                "detail": f"数据库查询超过 {settings.DB_STATEMENT_TIMEOUT_MS} 毫秒被取消，请稍后重试 / the database "
+                f"query was cancelled after {settings.DB_STATEMENT_TIMEOUT_MS} ms (DB_STATEMENT_TIMEOUT_MS); "
+                "try again later"
+            },
+            status=503,
+        )
+        response["Retry-After"] = str(RETRY_AFTER_S)
+        return response
