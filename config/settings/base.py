@@ -245,3 +245,11 @@ CELERY_BEAT_SCHEDULE["patrols-requeue-stale-photos"] = {
     "schedule": env.int("PHOTO_SWEEP_EVERY_S", default=300),
 }
 # --- end of finding photos -----------------------------------------------------------------------
+
+# --- clue history signing (issue 7) --------------------------------------------------------------
+# The key that signs each clue event and each clue's history anchor (clues.history). It is kept out
+# of the database, so whoever can write the tables cannot sign a rewritten history. Unset: derived
+# from SECRET_KEY with a fixed salt (HMAC-SHA256(SECRET_KEY, "clues.history.hmac-key")). Changing it
+# (or SECRET_KEY while it is unset) makes every signed event fail verify_history: keep it stable.
+HISTORY_HMAC_KEY = env("HISTORY_HMAC_KEY", default="")
+# --- end of clue history signing -----------------------------------------------------------------
