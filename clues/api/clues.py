@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -16,6 +16,7 @@ from rivers.querysets import MetresBetween, geometry_value
 from rivers.routing import RoutingError
 
 from ..filters import ClueFilter
+from ..history import HistoryTampered
 from ..models import Clue, Suggestion, Transfer
 from ..registration import RegistrationConflict, clue_register, possible_duplicates
 from ..serializers import (
@@ -41,11 +42,38 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+class StepResultSerializer(ClueDetailSerializer):
+    """The clue after a step, as the user sees it now, with the step taken."""
+
+    step = serializers.SerializerMethodField()
+    visible = serializers.SerializerMethodField(help_text="true: the user still sees the clue")
+
+    class Meta(ClueDetailSerializer.Meta):
+        fields = [*ClueDetailSerializer.Meta.fields, "step", "visible"]
+
+    def get_step(self, clue) -> str:  # noqa: ANN001
+        return self.context["step"]
+
+    def get_visible(self, clue) -> bool:  # noqa: ANN001
+        return True
+
+
+class StepHiddenOutcomeSerializer(serializers.Serializer):
+    """A step that took the clue out of the user's sight: what happened, nothing of the clue's content."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    step = serializers.CharField()
+    status = serializers.CharField()
+    visible = serializers.BooleanField(help_text="false: the step took the clue out of the user's sight")
+    detail = serializers.CharField()
+
+
 def step_response(call):  # noqa: ANN001, ANN201
     """Turn the workflow's refusals into HTTP answers: 409, 403, 400."""
     try:
         return call()
-    except StepRefused as exc:
+    except (StepRefused, HistoryTampered) as exc:
         return conflict(str(exc))
     except StepForbidden as exc:
         raise PermissionDenied(str(exc)) from exc
@@ -134,7 +162,11 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         request=StepSerializer,
         responses={
             200: OpenApiResponse(
-                ClueDetailSerializer,
+                PolymorphicProxySerializer(
+                    component_name="StepOutcome",
+                    serializers=[StepResultSerializer, StepHiddenOutcomeSerializer],
+                    resource_type_field_name=None,
+                ),
                 description=(
                     "the step was taken: the clue as the user now sees it, with `step` and `visible: true`; "
                     "or, when the step took the clue out of the user's sight (a confidential clue sent on), "
@@ -184,7 +216,7 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         if fresh is None:
             # The step itself took the clue out of the user's sight: it happened, so 200, but say no more
             # than the user already knows (which clue, what they did, where it stands).
-            return {
+            outcome = {
                 "id": updated.pk,
                 "code": updated.code,
                 "step": step,
@@ -192,8 +224,8 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 "visible": False,
                 "detail": "已办理；该线索涉密，您已无权查看 / done; the clue is confidential, no longer visible to you",
             }
-        body = ClueDetailSerializer(fresh, context=self.get_serializer_context()).data
-        return {**body, "step": step, "visible": True}
+            return StepHiddenOutcomeSerializer(outcome).data
+        return StepResultSerializer(fresh, context={**self.get_serializer_context(), "step": step}).data
 
     @extend_schema(responses=ClueGeoSerializer(many=True))
     @action(detail=False)

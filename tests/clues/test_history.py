@@ -27,7 +27,7 @@ from clues.history import (
 )
 from clues.models import Clue, ClueEvent
 from clues.workflow import clue_step
-from tests.clues.conftest import register
+from tests.clues.conftest import client_for, register
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def as_owner():
             cursor.execute("ALTER TABLE clues_clueevent ENABLE TRIGGER USER")
 
 
-def breaks_of(clue=None):
+def breaks_of():
     return [(b.clue_code, b.seq, b.kind) for b in history_verify()]
 
 
@@ -289,3 +289,16 @@ def test_events_from_before_the_migration_still_show_a_change(old_history):
     with as_owner() as cursor:
         cursor.execute("UPDATE clues_clueevent SET note = '改写' WHERE clue_id = %s AND seq = 2", [old_history.pk])
     assert breaks_of() == [(old_history.code, 2, Tampering.ALTERED)]
+
+
+def test_a_step_on_a_history_with_unanchored_events_is_409(history, people):
+    last = history.events.order_by("-seq").first()
+    forged = ClueEvent(
+        clue=history, seq=4, version=2, action="close", actor=people["west_proc"], note="伪造",
+        data={}, created_at=last.created_at, prev_hash=last.hash,
+    )  # fmt: skip
+    forged.hash = event_digest(forged, b"a guessed key")
+    forged.save(force_insert=True)
+    response = client_for(people["west_proc"]).post(f"/api/v1/clues/{history.pk}/steps/investigate/", {})
+    assert response.status_code == 409 and "verify_history" in response.json()["detail"]
+    assert Clue.objects.get(pk=history.pk).status == "accepted"
