@@ -438,9 +438,12 @@ def clues_passed_on_by(user) -> QuerySet[Clue]:  # noqa: ANN001 - a user
     return Clue.objects.filter(Q(registering_agency__in=own) | Exists(sent))
 
 
-def _changed_meanwhile(seen: Clue, now: Clue) -> str | None:
-    """Return why the caller's step lost a race: the clue moved on since the caller read it."""
+def _changed_meanwhile(seen: Clue, now: Clue, user, definition: Step) -> str | None:  # noqa: ANN001
+    """Return why the caller's step lost a race: the clue moved on since the caller read it, from a
+    holder where the caller could take the step; None if the caller never could."""
     if (seen.status, seen.holder_id) == (now.status, now.holder_id):
+        return None
+    if not acting_roles(user, seen.holder).intersection(definition.roles):
         return None
     return (
         f"线索已被他人办理，现由{now.holder.name}承办、处于“{now.get_status_display()}” / "
@@ -475,7 +478,7 @@ def clue_step(*, clue: Clue, user, step: str, note: str = "", **params: Any) -> 
         raise StepRefused(refusal)
     if not acting_roles(user, locked.holder).intersection(definition.roles):
         # Allowed on the clue as the caller saw it, not on the clue as it is now: a lost race.
-        lost = _changed_meanwhile(clue, locked)
+        lost = _changed_meanwhile(clue, locked, user, definition)
         if lost:
             raise StepRefused(lost)
         raise StepForbidden(

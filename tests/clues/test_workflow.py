@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from clues.deadlines import add_months
 from clues.models import Clue, Status, Transfer
-from clues.workflow import StepRefused, clue_step
+from clues.workflow import StepForbidden, StepRefused, clue_step
 from rivers.models import Agency
 from tests.clues.conftest import client_for, register
 
@@ -230,6 +230,19 @@ def test_merging_into_a_merged_clue_is_409(people):
     assert response.status_code == 409 and "merged" in response.json()["detail"]
     itself = client_for(people["west_ro"]).post(f"/api/v1/clues/{first.pk}/steps/merge/", {"into": first.code})
     assert itself.status_code == 400
+
+
+def test_a_step_the_holder_change_took_away_is_409_only_for_who_could_take_it(people):
+    # Both read the clue while the river office held it; a colleague then sent it to the procuratorate.
+    target = register(people["west_ro"], "990001-RCO", 4_100, 1_050)
+    seen = register(people["west_ro"], "990001-RCO", 4_000, 1_050)
+    clue_step(clue=Clue.objects.get(pk=seen.pk), user=people["west_ro"], step="send")
+    # The river office could merge it when it read it: it lost a race.
+    with pytest.raises(StepRefused, match="changed meanwhile"):
+        clue_step(clue=seen, user=people["west_ro"], step="merge", into=target)
+    # A patrol member never could: still 403.
+    with pytest.raises(StepForbidden):
+        clue_step(clue=seen, user=people["west_patrol"], step="merge", into=target)
 
 
 def test_unknown_step_is_404_or_400(people):
