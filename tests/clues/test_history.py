@@ -302,3 +302,41 @@ def test_a_step_on_a_history_with_unanchored_events_is_409(history, people):
     response = client_for(people["west_proc"]).post(f"/api/v1/clues/{history.pk}/steps/investigate/", {})
     assert response.status_code == 409 and "verify_history" in response.json()["detail"]
     assert Clue.objects.get(pk=history.pk).status == "accepted"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrating_a_database_with_history_keeps_it_verifying(people):
+    from django.db.migrations.executor import MigrationExecutor
+
+    clue = register(people["west_ro"], "990001-RCO", 4_000, 1_050)
+    clue_step(clue=clue, user=people["west_ro"], step="send")
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("clues")
+    executor.migrate([("clues", "0004_clue_finding")])
+    try:
+        # The database as it was before migration 0005: no version, no anchor, unkeyed hashes.
+        previous = GENESIS
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE clues_clueevent DISABLE TRIGGER USER")
+            for event in ClueEvent.objects.filter(clue=clue).order_by("seq").defer("version"):
+                event.prev_hash = previous
+                event.hash = old_digest(event)
+                cursor.execute(
+                    "UPDATE clues_clueevent SET prev_hash = %s, hash = %s WHERE id = %s",
+                    [event.prev_hash, event.hash, event.pk],
+                )
+                previous = event.hash
+            cursor.execute("ALTER TABLE clues_clueevent ENABLE TRIGGER USER")
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(latest)
+    migrated = Clue.objects.get(pk=clue.pk)
+    assert migrated.history_count == 2
+    assert list(migrated.events.values_list("version", flat=True)) == [1, 1]
+    assert breaks_of() == []
+    clue_step(clue=migrated, user=people["west_proc"], step="accept")
+    assert list(migrated.events.values_list("version", flat=True)) == [1, 1, 2]
+    assert breaks_of() == []
+    # And TRUNCATE is refused again after the round trip.
+    with pytest.raises(DatabaseError, match="append-only: TRUNCATE"), connection.cursor() as cursor:
+        cursor.execute("TRUNCATE clues_clueevent")
