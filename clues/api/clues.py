@@ -201,7 +201,7 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         (a confidential clue sent on by a colleague a moment earlier) is a lost race, not a 404."""
         if not (str(pk).isdigit() and int(pk) < 2**63):
             raise Http404
-        clue = self.get_queryset().filter(pk=pk).first()
+        clue = Clue.objects.visible_to(self.request.user).select_related("holder").filter(pk=pk).first()
         if clue is not None:
             return clue
         moved = get_object_or_404(clues_passed_on_by(self.request.user), pk=pk)
