@@ -108,6 +108,12 @@ class Clue(models.Model):
     updated_at = models.DateTimeField("更新时间 updated at", auto_now=True)
     closed_at = models.DateTimeField("办结时间 closed at", null=True, blank=True)
 
+    # The anchor of the clue's history (clues.history): how many events it has, and a keyed signature
+    # of that count and the last event's hash. Written only by clues.history.event_record, with each
+    # event, under this row's lock; verify_history finds a removed tail or an emptied history by it.
+    history_count = models.PositiveIntegerField("记录数 events", default=0, editable=False)
+    history_anchor = models.CharField("记录签名 history anchor", max_length=64, blank=True, editable=False)
+
     objects = ClueQuerySet.as_manager()
 
     class Meta:
@@ -227,10 +233,11 @@ class Suggestion(models.Model):
 
 
 class ClueEvent(models.Model):
-    """One thing done to a clue. Append-only: the database refuses UPDATE and DELETE (migration 0002).
+    """One thing done to a clue. Append-only: the database refuses UPDATE, DELETE (migration 0002)
+    and TRUNCATE (0005).
 
-    Each event carries the hash of the clue's previous event, so that a changed row breaks the chain
-    (`manage.py verify_history`).
+    Each event carries the hash of the clue's previous event and is signed with a key kept out of
+    the database; the clue row anchors the last one (clues.history, `manage.py verify_history`).
     """
 
     clue = models.ForeignKey(Clue, models.PROTECT, related_name="events")
@@ -245,6 +252,8 @@ class ClueEvent(models.Model):
     created_at = models.DateTimeField("时间 at")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # How `hash` is made: 1, SHA-256 (events written before migration 0005); 2, HMAC-SHA256 with the key.
+    version = models.PositiveSmallIntegerField("签名版本 hash version", default=2, editable=False)
 
     class Meta:
         verbose_name = "线索记录 clue event"

@@ -5,8 +5,10 @@ not_filed 不立案 → suggestion_issued 诉前检察建议 → rectified 已�
 feedback_given 已反馈; a procuratorate may send a clue back to the river office (反向移送), the river office
 on to a responsible unit, and any open clue may be merged into another as a duplicate.
 
-Every step locks the clue's row, checks the state it is in now, and writes one ClueEvent: of two
-users racing, the second finds the state changed and is refused (StepRefused → HTTP 409).
+Every step locks the clue's row (and a merge the row of the clue it merges into, both in the order of
+their primary keys, so that two merges cannot deadlock), checks the state it is in now, and writes
+one ClueEvent: of two users racing, the second finds the state changed and is refused with the reason
+(StepRefused → HTTP 409), never with a 403 about a holder it did not choose.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from rivers.models import Agency, AgencyKind, Membership, Role
@@ -66,8 +69,9 @@ class Step:
     roles: tuple[str, ...] = STAFF
     holder_kinds: tuple[str, ...] = ()  # empty: any kind of agency may hold the clue
     perform: Callable[..., dict[str, Any]] = field(default=lambda clue, user, **params: {}, compare=False)
-    # Returns why the step cannot be taken on this clue beyond its state and holder, or None.
-    refusal: Callable[[Clue], str | None] = field(default=lambda clue: None, compare=False)
+    # Returns why the step cannot be taken on this clue (and the step's parameters, when they are
+    # known) beyond its state and holder, or None.
+    refusal: Callable[..., str | None] = field(default=lambda clue, **params: None, compare=False)
 
 
 def acting_roles(user, agency: Agency) -> set[str]:  # noqa: ANN001 - a user
@@ -133,13 +137,13 @@ def _accept(clue: Clue, user, **_) -> dict:  # noqa: ANN001
     return {"transfer": incoming.pk if incoming else None}
 
 
-def _accept_refusal(clue: Clue) -> str | None:
+def _accept_refusal(clue: Clue, **_) -> str | None:
     if clue.status == Status.REGISTERED and clue.holder_id != clue.routed_to_id:
         return "线索须先移送 / the clue must be sent to its recipient first"
     return None
 
 
-def _close_refusal(clue: Clue) -> str | None:
+def _close_refusal(clue: Clue, **_) -> str | None:
     allowed = CLOSABLE_BY_PROCURATORATE if clue.holder.kind == AgencyKind.PROCURATORATE else CLOSABLE_BY_OTHERS
     if clue.status not in allowed:
         return f"{clue.holder.name}不能办结处于“{clue.get_status_display()}”的线索 / cannot close from {clue.status}"
@@ -269,11 +273,18 @@ def _transfer_to_unit(clue: Clue, user, *, to: Agency | None = None, **_) -> dic
     return {"transfer": transfer.pk, "to": to.code}
 
 
+def _merge_refusal(clue: Clue, *, into: Clue | None = None, **_) -> str | None:
+    """Return why `clue` cannot be merged into `into` as they are now (both rows locked), or None."""
+    if into is not None and into.status == Status.MERGED:
+        return f"线索{into.code}已合并到其他线索 / {into.code} has itself been merged into another clue"
+    return None
+
+
 def _merge(clue: Clue, user, *, into: Clue | None = None, **_) -> dict:  # noqa: ANN001
     if into is None:
         raise StepInvalid({"into": "须指定合并到的线索 / name the clue to merge into"})
-    if into.pk == clue.pk or into.status == Status.MERGED:
-        raise StepInvalid({"into": "不能合并到自身或已合并的线索 / not itself, nor a merged clue"})
+    if into.pk == clue.pk:
+        raise StepInvalid({"into": "不能合并到自身 / a clue cannot be merged into itself"})
     clue.merged_into = into
     event_record(
         clue=into, actor=user, action="absorb", note=f"合并了重复线索 {clue.code}", data={"duplicate": clue.code}
@@ -378,7 +389,14 @@ STEPS: dict[str, Step] = {
             (AgencyKind.RIVER_OFFICE,),
             _transfer_to_unit,
         ),
-        Step("merge", "合并为重复 Merge as duplicate", MERGEABLE_STATES, Status.MERGED, perform=_merge),
+        Step(
+            "merge",
+            "合并为重复 Merge as duplicate",
+            MERGEABLE_STATES,
+            Status.MERGED,
+            perform=_merge,
+            refusal=_merge_refusal,
+        ),
     ]
 }
 
@@ -396,16 +414,58 @@ def steps_available(clue: Clue, user) -> list[Step]:  # noqa: ANN001
     ]
 
 
+def clues_lock(*pks: int) -> dict[int, Clue]:
+    """Lock the rows of the clues `pks`, in the order of their keys, and return them by key.
+
+    Only the clue rows are locked (no agency row, which every step on every clue of that agency
+    would queue behind), and always in one order, so that steps taking several clues cannot deadlock.
+    The rows are read without joins: a clue whose holder changed while we waited for its lock is
+    then read as it is now instead of vanishing from a join (PostgreSQL re-checks joins on the new row).
+    """
+    rows = Clue.objects.select_for_update(of=("self",)).filter(pk__in=pks).order_by("pk")
+    return {row.pk: row for row in rows}
+
+
+def clues_passed_on_by(user) -> QuerySet[Clue]:  # noqa: ANN001 - a user
+    """Return the clues an agency the user is a member of registered or sent on.
+
+    The user knows these exist even when a step took them out of their sight (a confidential clue
+    sent on): a late step on one is a lost race (409), not a clue that does not exist (404). Only
+    the user's own agencies count, not those seen through a liaison office.
+    """
+    own = Agency.objects.filter(memberships__user=user).values("pk")
+    sent = Transfer.objects.filter(clue=OuterRef("pk"), from_agency__in=own)
+    return Clue.objects.filter(Q(registering_agency__in=own) | Exists(sent))
+
+
+def _changed_meanwhile(seen: Clue, now: Clue, user, definition: Step) -> str | None:  # noqa: ANN001
+    """Return why the caller's step lost a race: the clue moved on since the caller read it, from a
+    holder where the caller could take the step; None if the caller never could."""
+    if (seen.status, seen.holder_id) == (now.status, now.holder_id):
+        return None
+    if not acting_roles(user, seen.holder).intersection(definition.roles):
+        return None
+    return (
+        f"线索已被他人办理，现由{now.holder.name}承办、处于“{now.get_status_display()}” / "
+        f"the clue changed meanwhile: it is now {now.status}, held by {now.holder.code}"
+    )
+
+
 @transaction.atomic
 def clue_step(*, clue: Clue, user, step: str, note: str = "", **params: Any) -> Clue:  # noqa: ANN001
     """Take `step` on `clue` as `user`; raise StepRefused, StepForbidden or StepInvalid otherwise.
 
-    The caller has checked that the user may see the clue.
+    The caller has checked that the user may see the clue; `clue` is the clue as the caller read it,
+    so that a step that became impossible because someone else acted first is a lost race (409).
     """
     definition = STEPS.get(step)
     if definition is None:
         raise StepInvalid({"step": f"未知操作 / unknown step {step!r}"})
-    locked = Clue.objects.select_for_update().select_related("holder").get(pk=clue.pk)
+    into = params.get("into")
+    rows = clues_lock(clue.pk, *([into.pk] if isinstance(into, Clue) else []))
+    locked = rows[clue.pk]
+    if isinstance(into, Clue):
+        params["into"] = rows[into.pk]
     if locked.status not in definition.from_states:
         raise StepRefused(
             f"线索处于“{locked.get_status_display()}”，不能“{definition.label}” / "
@@ -413,10 +473,14 @@ def clue_step(*, clue: Clue, user, step: str, note: str = "", **params: Any) -> 
         )
     if definition.holder_kinds and locked.holder.kind not in definition.holder_kinds:
         raise StepRefused(f"承办单位{locked.holder.name}不能“{definition.label}” / {locked.holder.kind} cannot {step}")
-    refusal = definition.refusal(locked)
+    refusal = definition.refusal(locked, **params)
     if refusal:
         raise StepRefused(refusal)
     if not acting_roles(user, locked.holder).intersection(definition.roles):
+        # Allowed on the clue as the caller saw it, not on the clue as it is now: a lost race.
+        lost = _changed_meanwhile(clue, locked, user, definition)
+        if lost:
+            raise StepRefused(lost)
         raise StepForbidden(
             f"您在{locked.holder.name}无权“{definition.label}” / not allowed to {step} for {locked.holder.code}"
         )
@@ -442,7 +506,7 @@ def clue_step(*, clue: Clue, user, step: str, note: str = "", **params: Any) -> 
 @transaction.atomic
 def suggestion_reply(*, suggestion: Suggestion, user, text: str) -> Suggestion:  # noqa: ANN001
     """Record the addressee's written reply to a suggestion (seed 004 §二(五): 书面回复检察机关)."""
-    clue = Clue.objects.select_for_update().get(pk=suggestion.clue_id)
+    clue = clues_lock(suggestion.clue_id)[suggestion.clue_id]
     suggestion = Suggestion.objects.select_for_update().get(pk=suggestion.pk)
     if suggestion.reply_at is not None:
         raise StepRefused("该建议已回复 / this suggestion has been replied to")

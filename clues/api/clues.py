@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from rivers.filters import BboxFilter
@@ -15,6 +16,7 @@ from rivers.querysets import MetresBetween, geometry_value
 from rivers.routing import RoutingError
 
 from ..filters import ClueFilter
+from ..history import HistoryTampered
 from ..models import Clue, Suggestion, Transfer
 from ..registration import RegistrationConflict, clue_register, possible_duplicates
 from ..serializers import (
@@ -28,18 +30,50 @@ from ..serializers import (
     SuggestionReplySerializer,
     SuggestionSerializer,
 )
-from ..workflow import StepForbidden, StepInvalid, StepRefused, clue_step, suggestion_reply
+from ..workflow import StepForbidden, StepInvalid, StepRefused, clue_step, clues_passed_on_by, suggestion_reply
 
 
 def conflict(message: str) -> Response:
     return Response({"detail": message}, status=status.HTTP_409_CONFLICT)
 
 
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+class StepResultSerializer(ClueDetailSerializer):
+    """The clue after a step, as the user sees it now, with the step taken."""
+
+    step = serializers.SerializerMethodField()
+    visible = serializers.SerializerMethodField(help_text="true: the user still sees the clue")
+
+    class Meta(ClueDetailSerializer.Meta):
+        fields = [*ClueDetailSerializer.Meta.fields, "step", "visible"]
+
+    def get_step(self, clue) -> str:  # noqa: ANN001
+        return self.context["step"]
+
+    def get_visible(self, clue) -> bool:  # noqa: ANN001
+        return True
+
+
+class StepHiddenOutcomeSerializer(serializers.Serializer):
+    """A step that took the clue out of the user's sight: what happened, nothing of the clue's content."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    step = serializers.CharField()
+    status = serializers.CharField()
+    visible = serializers.BooleanField(help_text="false: the step took the clue out of the user's sight")
+    detail = serializers.CharField()
+
+
 def step_response(call):  # noqa: ANN001, ANN201
     """Turn the workflow's refusals into HTTP answers: 409, 403, 400."""
     try:
         return call()
-    except StepRefused as exc:
+    except (StepRefused, HistoryTampered) as exc:
         return conflict(str(exc))
     except StepForbidden as exc:
         raise PermissionDenied(str(exc)) from exc
@@ -126,13 +160,27 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         request=StepSerializer,
-        responses={200: ClueDetailSerializer, 409: OpenApiResponse(description="not allowed from the current state")},
+        responses={
+            200: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="StepOutcome",
+                    serializers=[StepResultSerializer, StepHiddenOutcomeSerializer],
+                    resource_type_field_name=None,
+                ),
+                description=(
+                    "the step was taken: the clue as the user now sees it, with `step` and `visible: true`; "
+                    "or, when the step took the clue out of the user's sight (a confidential clue sent on), "
+                    "only `id`, `code`, `step`, `status`, `visible: false` and `detail`"
+                ),
+            ),
+            409: OpenApiResponse(description="not allowed from the current state, or someone else acted first"),
+        },
     )
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<step>[a-z_]+)")
     def step(self, request, pk=None, step=None):
         """办理 Take a workflow step (send, accept, answer, investigate, file_case, not_file, issue_suggestion,
         rectified, litigate, record_outcome, close, give_feedback, reverse, transfer_to_unit, merge)."""
-        clue = self.get_object()
+        clue = self._step_target(pk)
         form = StepSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         params = dict(form.validated_data)
@@ -144,10 +192,40 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
         def take():
             updated = clue_step(clue=clue, user=request.user, step=step, **params)
-            fresh = self.get_queryset().get(pk=updated.pk)
-            return Response(ClueDetailSerializer(fresh, context=self.get_serializer_context()).data)
+            return Response(self._step_outcome(updated, step))
 
         return step_response(take)
+
+    def _step_target(self, pk) -> Clue:  # noqa: ANN001
+        """Return the clue a step is asked on; a clue the user's own agency moved out of their sight
+        (a confidential clue sent on by a colleague a moment earlier) is a lost race, not a 404."""
+        if not (str(pk).isdigit() and int(pk) < 2**63):
+            raise Http404
+        clue = Clue.objects.visible_to(self.request.user).select_related("holder").filter(pk=pk).first()
+        if clue is not None:
+            return clue
+        moved = get_object_or_404(clues_passed_on_by(self.request.user), pk=pk)
+        raise Conflict(
+            f"线索{moved.code}已由本单位移送，您已无权查看 / clue {moved.code} was passed on by your agency "
+            "and is no longer visible to you"
+        )
+
+    def _step_outcome(self, updated: Clue, step: str) -> dict:
+        """Return the answer to a step: the clue as the user sees it now, or only what they know."""
+        fresh = self.get_queryset().filter(pk=updated.pk).first()
+        if fresh is None:
+            # The step itself took the clue out of the user's sight: it happened, so 200, but say no more
+            # than the user already knows (which clue, what they did, where it stands).
+            outcome = {
+                "id": updated.pk,
+                "code": updated.code,
+                "step": step,
+                "status": updated.status,
+                "visible": False,
+                "detail": "已办理；该线索涉密，您已无权查看 / done; the clue is confidential, no longer visible to you",
+            }
+            return StepHiddenOutcomeSerializer(outcome).data
+        return StepResultSerializer(fresh, context={**self.get_serializer_context(), "step": step}).data
 
     @extend_schema(responses=ClueGeoSerializer(many=True))
     @action(detail=False)

@@ -262,3 +262,11 @@ TRACK_MAX_POINTS_PER_GPX = env.int("TRACK_MAX_POINTS_PER_GPX", default=200_000)
 TRACK_MAX_POINTS_PER_PATROL = env.int("TRACK_MAX_POINTS_PER_PATROL", default=250_000)
 TRACK_MAX_GPX_BYTES = env.int("TRACK_MAX_GPX_BYTES", default=20 * 1024 * 1024)
 # --- end of track limits and the web statement timeout ------------------------------------------
+
+# --- clue history signing (issue 7) --------------------------------------------------------------
+# The key that signs each clue event and each clue's history anchor (clues.history). It is kept out
+# of the database, so whoever can write the tables cannot sign a rewritten history. Unset: derived
+# from SECRET_KEY with a fixed salt (HMAC-SHA256(SECRET_KEY, "clues.history.hmac-key")). Changing it
+# (or SECRET_KEY while it is unset) makes every signed event fail verify_history: keep it stable.
+HISTORY_HMAC_KEY = env("HISTORY_HMAC_KEY", default="")
+# --- end of clue history signing -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from clues.deadlines import add_months
 from clues.models import Clue, Status, Transfer
-from clues.workflow import StepRefused, clue_step
+from clues.workflow import StepForbidden, StepRefused, clue_step
 from rivers.models import Agency
 from tests.clues.conftest import client_for, register
 
@@ -196,6 +196,53 @@ def test_investigative_steps_belong_to_prosecutors(people):
     # A patrol member of the registering river office sees the clue but cannot send it.
     fresh = register(people["west_ro"], "990001-RCO", 4_000, 1_050)
     assert client_for(people["west_patrol"]).post(f"/api/v1/clues/{fresh.pk}/steps/send/", {}).status_code == 403
+
+
+def test_a_visible_step_answers_the_clue_and_the_outcome(people):
+    clue = register(people["west_ro"], "990001-RCO", 4_000, 1_050)
+    client = client_for(people["west_ro"])
+    body = client.post(f"/api/v1/clues/{clue.pk}/steps/send/", {}, format="json").json()
+    assert body["visible"] is True and body["step"] == "send" and body["status"] == Status.TRANSFERRED
+    assert body["description"] == clue.description and body["transfers"][0]["to_agency"]["code"] == "990001-PROC"
+
+
+def test_a_late_step_on_a_confidential_clue_the_agency_sent_on_is_409(people):
+    clue = register(people["west_ro"], "990001-RCO", 4_000, 1_050, confidential=True)
+    clue_step(clue=clue, user=people["west_ro"], step="send")
+    url = f"/api/v1/clues/{clue.pk}/steps/send/"
+    # The river office knows the clue (it registered and sent it), yet no longer sees it: a late send is 409.
+    late = client_for(people["west_patrol"]).post(url, {}, format="json")
+    assert late.status_code == 409 and "no longer visible" in late.json()["detail"]
+    assert set(late.json()) == {"detail"}
+    # To anyone else it still does not exist, the liaison officer who sees the district's work included.
+    for user_key in ("west_liaison", "east_ro", "east_proc"):
+        assert client_for(people[user_key]).post(url, {}, format="json").status_code == 404, user_key
+    for pk in ("abc", "99999999999999999999"):
+        assert client_for(people["west_ro"]).post(f"/api/v1/clues/{pk}/steps/send/", {}).status_code == 404
+
+
+def test_merging_into_a_merged_clue_is_409(people):
+    first, second, third = (register(people["west_ro"], "990001-RCO", 4_000 + n, 1_050) for n in range(3))
+    clue_step(clue=second, user=people["west_ro"], step="merge", into=third)
+    response = client_for(people["west_ro"]).post(
+        f"/api/v1/clues/{first.pk}/steps/merge/", {"into": second.code}, format="json"
+    )
+    assert response.status_code == 409 and "merged" in response.json()["detail"]
+    itself = client_for(people["west_ro"]).post(f"/api/v1/clues/{first.pk}/steps/merge/", {"into": first.code})
+    assert itself.status_code == 400
+
+
+def test_a_step_the_holder_change_took_away_is_409_only_for_who_could_take_it(people):
+    # Both read the clue while the river office held it; a colleague then sent it to the procuratorate.
+    target = register(people["west_ro"], "990001-RCO", 4_100, 1_050)
+    seen = register(people["west_ro"], "990001-RCO", 4_000, 1_050)
+    clue_step(clue=Clue.objects.get(pk=seen.pk), user=people["west_ro"], step="send")
+    # The river office could merge it when it read it: it lost a race.
+    with pytest.raises(StepRefused, match="changed meanwhile"):
+        clue_step(clue=seen, user=people["west_ro"], step="merge", into=target)
+    # A patrol member never could: still 403.
+    with pytest.raises(StepForbidden):
+        clue_step(clue=seen, user=people["west_patrol"], step="merge", into=target)
 
 
 def test_unknown_step_is_404_or_400(people):
