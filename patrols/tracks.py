@@ -17,6 +17,7 @@ from django.contrib.gis.geos import GEOSGeometry, LineString, Point
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config.queueing import enqueue_on_commit
 from gis_data.gpx import Fix
 from rivers.models import Agency, AgencyKind, District, Membership
 
@@ -192,7 +193,7 @@ def track_build(patrol: Patrol) -> Patrol:
     )
     patrol.coverage_done_at = None
     patrol.save()
-    compute_coverage.delay_on_commit(patrol.pk)
+    enqueue_on_commit(compute_coverage, patrol.pk)  # a broker fault is logged; the sweep catches up
     return patrol
 
 
