@@ -250,7 +250,7 @@ CELERY_BEAT_SCHEDULE["patrols-requeue-stale-photos"] = {
 # /healthz asks the workers for a ping at most once per HEALTH_WORKER_CACHE_S (the answer is cached),
 # waiting HEALTH_WORKER_PING_TIMEOUT_S for it. Beat writes a heartbeat on every tick and wakes at
 # least every CELERY_BEAT_MAX_LOOP_INTERVAL seconds; older than HEALTH_BEAT_MAX_AGE_S, beat is down.
-HEALTH_WORKER_CACHE_S = env.float("HEALTH_WORKER_CACHE_S", default=5.0)
+HEALTH_WORKER_CACHE_S = env.int("HEALTH_WORKER_CACHE_S", default=5)
 HEALTH_WORKER_PING_TIMEOUT_S = env.float("HEALTH_WORKER_PING_TIMEOUT_S", default=1.0)
 HEALTH_BEAT_MAX_AGE_S = env.float("HEALTH_BEAT_MAX_AGE_S", default=30.0)
 CELERY_BEAT_SCHEDULER = "config.celery:HeartbeatScheduler"
