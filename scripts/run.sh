@@ -11,7 +11,6 @@ host="${HOST:-127.0.0.1}"
 port="${PORT:-8000}"
 # Logs and beat's schedule; a second stack on the machine (tests/test_stack.py) gives its own.
 export PORT="$port" RUN_DIR="${RUN_DIR:-.local}"
-ready_timeout_s="${RUN_READY_TIMEOUT_S:-120}"
 worker_log="$RUN_DIR/celery-worker.log"
 beat_log="$RUN_DIR/celery-beat.log"
 mkdir -p "$RUN_DIR"
@@ -33,17 +32,6 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-# Say loudly that a Celery process stopped, with the end of its log.
-report_stopped() {
-    local name=$1 pid=$2 log=$3
-    {
-        echo
-        echo "!!! ==> the Celery $name (pid $pid) has stopped: photos, coverage and reminders wait until it runs."
-        echo "!!!     last lines of $log:"
-        tail -n 30 "$log" | sed 's/^/!!!     /'
-    } >&2
-}
-
 scripts/celery.sh worker >"$worker_log" 2>&1 &
 worker_pid=$!
 pids+=($!)
@@ -51,35 +39,18 @@ scripts/celery.sh beat >"$beat_log" 2>&1 &
 beat_pid=$!
 pids+=($!)
 echo "==> waiting for the Celery worker $(scripts/celery.sh node) and beat to answer (logs in $RUN_DIR/celery-*.log)"
-deadline=$((SECONDS + ready_timeout_s))
-until answer=$(scripts/celery.sh ready 2>&1); do
-    for name in worker beat; do
-        pid_var="${name}_pid" log_var="${name}_log"
-        if ! kill -0 "${!pid_var}" 2>/dev/null; then
-            report_stopped "$name" "${!pid_var}" "${!log_var}"
-            echo "==> not serving: the Celery $name did not start" >&2
-            exit 1
-        fi
-    done
-    if [ "$SECONDS" -ge "$deadline" ]; then
-        echo "==> not serving: after ${ready_timeout_s} s, ${answer##*$'\n'}" >&2
-        tail -n 20 "$worker_log" "$beat_log" >&2
-        exit 1
-    fi
-    sleep 1
-done
+scripts/celery.sh wait "$worker_pid" "$beat_pid"
 echo "==> Celery worker and beat started and answering"
 echo "==> serving http://$host:$port/  (admin: /admin/, API: /api/v1/, docs: /api/v1/docs/) — Ctrl-C stops everything"
 $py manage.py runserver "$host:$port" &
 pids+=($!)
 server_pid="${pids[-1]}"
 # While serving, watch the worker and beat: a stop is reported once, loudly; the site keeps serving.
-watched=(worker beat)
 while kill -0 "$server_pid" 2>/dev/null; do
-    for name in "${watched[@]}"; do
-        pid_var="${name}_pid" log_var="${name}_log"
-        if [ -n "${!pid_var}" ] && ! kill -0 "${!pid_var}" 2>/dev/null; then
-            report_stopped "$name" "${!pid_var}" "${!log_var}"
+    for name in worker beat; do
+        pid_var="${name}_pid"
+        if [ -n "${!pid_var}" ] && ! scripts/celery.sh alive "${!pid_var}"; then
+            scripts/celery.sh stopped "$name" "${!pid_var}"
             printf -v "$pid_var" ''
         fi
     done
