@@ -7,14 +7,19 @@ from pathlib import Path
 
 
 def web() -> bool:
-    """Return whether gunicorn answers /healthz with a 2xx."""
+    """Return whether gunicorn answers /healthz with a 2xx for the web's own dependencies.
+
+    Only the database and Redis: a worker or beat that is down shows in /healthz and in their own
+    containers' healthchecks, and restarting the web would not bring it back.
+    """
     # Ask as the proxy would: an allowed host over HTTPS, so neither host validation nor the SSL
     # redirect of the production settings turns the answer into a 400 or a 301.
     host = os.environ.get("ALLOWED_HOSTS", "localhost").split(",")[0].strip().lstrip(".")
     if not host or "*" in host:
         host = "localhost"
     request = urllib.request.Request(
-        "http://127.0.0.1:8000/healthz", headers={"Host": host, "X-Forwarded-Proto": "https"}
+        "http://127.0.0.1:8000/healthz?service=database&service=redis",
+        headers={"Host": host, "X-Forwarded-Proto": "https"},
     )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
@@ -25,18 +30,11 @@ def web() -> bool:
 
 
 def beat() -> bool:
-    """Return whether a `celery ... beat` process is running in this container."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:  # the process ended while we looked
-            continue
-        if any(arg.endswith(b"celery") for arg in argv) and b"beat" in argv:
-            return True
-    print("no celery beat process", file=sys.stderr)
-    return False
+    """Return whether beat's heartbeat (written on every tick to the cache, config.health) is recent."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from config.health import main
+
+    return main(["beat"]) == 0
 
 
 if __name__ == "__main__":

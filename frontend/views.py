@@ -9,15 +9,18 @@ def network_map(request):
 
 
 def healthz(request):
-    """Answer 200 when the database and Redis answer (used by the docker-compose healthcheck)."""
-    from django.core.cache import cache
-    from django.db import connection
+    """Report the database, Redis, the Celery workers and beat (JSON); 503 unless all four are ok.
+
+    ?service=database&service=redis limits the report (and the status) to those: the web container's
+    healthcheck asks only for its own dependencies, so a dead worker never restarts the web.
+    """
     from django.http import JsonResponse
 
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        cache.get("healthz")
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        return JsonResponse({"status": "error", "detail": type(exc).__name__}, status=503)
-    return JsonResponse({"status": "ok"})
+    from config.health import CHECKS, services_status
+
+    names = [name for name in request.GET.getlist("service") if name in CHECKS] or None
+    services = services_status(names)
+    ok = all(service["ok"] for service in services.values())
+    down = [name for name, service in services.items() if not service["ok"]]
+    body = {"status": "ok" if ok else "error", "down": down, "services": services}
+    return JsonResponse(body, status=200 if ok else 503)

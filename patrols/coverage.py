@@ -6,11 +6,13 @@ measured on the spheroid; its fraction is that over the reach's length.
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Patrol, PatrolCoverage
+from .models import Patrol, PatrolCoverage, PatrolStatus
 
 COVERAGE_SQL = """
 WITH track AS (
@@ -40,3 +42,35 @@ def patrol_coverage_compute(patrol: Patrol) -> list[PatrolCoverage]:
     PatrolCoverage.objects.bulk_create(rows)
     Patrol.objects.filter(pk=patrol.pk).update(coverage_done_at=timezone.now())
     return rows
+
+
+@transaction.atomic
+def patrol_coverage_compute_pending(*, patrol_id: int) -> list[PatrolCoverage] | None:
+    """Compute a patrol's coverage unless it is done or being computed; None when there was nothing to do.
+
+    The patrol row is claimed (FOR UPDATE SKIP LOCKED): a message delivered twice, or beside the
+    sweep's, computes it once. A rebuilt track clears coverage_done_at and queues it again.
+    """
+    patrol = (
+        Patrol.objects.select_for_update(skip_locked=True).filter(pk=patrol_id, coverage_done_at__isnull=True).first()
+    )
+    if patrol is None:
+        return None
+    return patrol_coverage_compute(patrol)
+
+
+def patrols_requeue_coverage(*, stale_after_min: int, limit: int = 500) -> list[int]:
+    """Queue again the coverage of patrols not done `stale_after_min` after they ended (0: all of them)."""
+    from config.queueing import enqueue
+
+    from .tasks import compute_coverage  # the tasks module imports this one
+
+    pending = Patrol.objects.filter(status=PatrolStatus.FINISHED, coverage_done_at__isnull=True)
+    if stale_after_min:
+        pending = pending.filter(ended_at__lt=timezone.now() - datetime.timedelta(minutes=stale_after_min))
+    queued = []
+    for patrol_id in pending.order_by("ended_at").values_list("pk", flat=True)[:limit]:
+        if not enqueue(compute_coverage, patrol_id):
+            break  # the broker is down: the next sweep tries again
+        queued.append(patrol_id)
+    return queued

@@ -1,21 +1,29 @@
 """Background work of patrols. Tasks take primary keys, re-read the row, call a domain function and
-can run twice with one effect; they are queued with delay_on_commit (after the transaction commits).
-Settings make every task acks_late with task_reject_on_worker_lost: a killed worker loses nothing."""
+can run twice with one effect (each claims its row); they are queued through config.queueing once the
+transaction commits. Settings make every task acks_late with task_reject_on_worker_lost.
+
+A message can still be lost (a worker killed mid-task holds it until Redis' visibility timeout; a
+broker down at commit time never got it), so the work itself is kept in the database and swept: when
+a worker becomes ready, everything pending is queued again at once; then every minute (beat) what
+stays pending a short while."""
+
+import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from celery.signals import worker_ready
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
 def compute_coverage(patrol_id: int) -> dict:
-    """Compute which reaches a finished patrol covered (patrols.coverage)."""
-    from .coverage import patrol_coverage_compute
-    from .models import Patrol
+    """Compute which reaches a finished patrol covered (patrols.coverage); done or claimed elsewhere: nothing."""
+    from .coverage import patrol_coverage_compute_pending
 
-    patrol = Patrol.objects.filter(pk=patrol_id).first()
-    if patrol is None:
-        return {"patrol": patrol_id, "missing": True}
-    rows = patrol_coverage_compute(patrol)
+    rows = patrol_coverage_compute_pending(patrol_id=patrol_id)
+    if rows is None:
+        return {"patrol": patrol_id, "skipped": "done, gone or being computed"}
     return {"patrol": patrol_id, "reaches": len(rows)}
 
 
@@ -46,19 +54,29 @@ def requeue_stale_photos() -> dict:
 @shared_task
 def requeue_stale_coverage() -> dict:
     """Queue again the coverage of finished patrols whose computation never finished (CELERY_BEAT_SCHEDULE)."""
-    import datetime
-
     from django.conf import settings
-    from django.utils import timezone
 
-    from .models import Patrol, PatrolStatus
+    from .coverage import patrols_requeue_coverage
 
-    before = timezone.now() - datetime.timedelta(minutes=settings.COVERAGE_STALE_AFTER_MIN)
-    stale = list(
-        Patrol.objects.filter(status=PatrolStatus.FINISHED, coverage_done_at__isnull=True, ended_at__lt=before)
-        .order_by("ended_at")
-        .values_list("pk", flat=True)[:500]
-    )
-    for patrol_id in stale:
-        compute_coverage.delay(patrol_id)
-    return {"requeued": stale}
+    return {"requeued": patrols_requeue_coverage(stale_after_min=settings.COVERAGE_STALE_AFTER_MIN)}
+
+
+@worker_ready.connect
+def requeue_all_pending(**kwargs) -> None:
+    """Queue every pending photo and coverage when a worker is ready: a killed worker's tasks come back now.
+
+    Runs in the worker's main process before it takes tasks; the tasks claim their rows, so what
+    is also still queued is done once. A database that is down only leaves it to the periodic sweeps.
+    """
+    from .coverage import patrols_requeue_coverage
+    from .photos import photos_requeue_stale
+
+    try:
+        close_old_connections()
+        photos = photos_requeue_stale(all_pending=True)
+        coverage = patrols_requeue_coverage(stale_after_min=0)
+        logger.info("worker ready: queued again %d photos and %d coverages", len(photos), len(coverage))
+    except Exception:  # noqa: BLE001 - a sweep that fails must not stop the worker
+        logger.exception("worker ready: the sweep of pending work failed; the periodic sweeps will retry")
+    finally:
+        connections.close_all()  # the pool's processes open their own

@@ -19,6 +19,7 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from config.queueing import enqueue_on_commit
 from gis_data.gpx import Fix
 from rivers.models import Agency, AgencyKind, District, Membership
 
@@ -342,7 +343,7 @@ def track_build(patrol: Patrol) -> Patrol:
     patrol.coverage_done_at = None
     # The geometry and length were written by TRACK_BUILD_SQL: the line is not sent back.
     patrol.save(update_fields=["status", "ended_at", "duration_s", "is_valid", "coverage_done_at"])
-    compute_coverage.delay_on_commit(patrol.pk)
+    enqueue_on_commit(compute_coverage, patrol.pk)  # a broker fault is logged; the sweep catches up
     return patrol
 
 

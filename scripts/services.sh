@@ -68,19 +68,24 @@ pg_stop() {
     ${runas[@]+"${runas[@]}"} "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# Redis keeps an append-only file (fsync every second): queued tasks survive a restart of Redis
+# (the worker's sweep at start catches what a killed worker held).
 redis_start() {
     mkdir -p "$redis_dir"
     if ! redis-cli -s "$redis_dir/redis.sock" ping >/dev/null 2>&1; then
         echo "==> starting Redis (socket $redis_dir/redis.sock)"
         redis-server --port 0 --unixsocket "$redis_dir/redis.sock" --unixsocketperm 700 \
             --daemonize yes --pidfile "$redis_dir/redis.pid" --dir "$redis_dir" \
-            --logfile "$redis_dir/redis.log" --save "" --appendonly no
+            --logfile "$redis_dir/redis.log" --save "" --appendonly yes --appendfsync everysec
         for _ in $(seq 50); do redis-cli -s "$redis_dir/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    elif [ "$(redis-cli -s "$redis_dir/redis.sock" config get appendonly | tail -n 1)" != yes ]; then
+        # A server started by an older checkout of this script: turn the append-only file on.
+        redis-cli -s "$redis_dir/redis.sock" config set appendonly yes >/dev/null
     fi
 }
 
 redis_stop() {
-    redis-cli -s "$redis_dir/redis.sock" shutdown nosave >/dev/null 2>&1 || true
+    redis-cli -s "$redis_dir/redis.sock" shutdown >/dev/null 2>&1 || true
 }
 
 write_env() {

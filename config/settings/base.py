@@ -205,10 +205,10 @@ TRACK_SIMPLIFY_M = env.float("TRACK_SIMPLIFY_M", default=5.0)
 # A reach is covered where it lies within this distance of the track.
 COVERAGE_DISTANCE_M = env.float("COVERAGE_DISTANCE_M", default=50.0)
 # Finished patrols whose coverage is still missing this long after are queued again (a lost task).
-COVERAGE_STALE_AFTER_MIN = env.int("COVERAGE_STALE_AFTER_MIN", default=15)
+COVERAGE_STALE_AFTER_MIN = env.int("COVERAGE_STALE_AFTER_MIN", default=2)
 CELERY_BEAT_SCHEDULE["patrols-requeue-stale-coverage"] = {
     "task": "patrols.tasks.requeue_stale_coverage",
-    "schedule": env.int("COVERAGE_SWEEP_EVERY_S", default=600),
+    "schedule": env.int("COVERAGE_SWEEP_EVERY_S", default=60),
 }
 
 # --- Patrol plans and compliance (patrols.plans, patrols.compliance) ---------------------------
@@ -235,14 +235,14 @@ PATROL_COVERED_MIN_FRACTION = env.float("PATROL_COVERED_MIN_FRACTION", default=0
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=50_000_000)
 # A photo still pending this long after upload is queued again, at most once per this period.
-PHOTO_STALE_AFTER_MIN = env.int("PHOTO_STALE_AFTER_MIN", default=10)
+PHOTO_STALE_AFTER_MIN = env.int("PHOTO_STALE_AFTER_MIN", default=2)
 # A photo whose processing was started this often without finishing (it kills the worker) is failed.
 PHOTO_MAX_ATTEMPTS = env.int("PHOTO_MAX_ATTEMPTS", default=5)
 # The Celery queue of photo processing; unset is Celery's default queue (the tests use their own).
 PHOTO_TASK_QUEUE = env("PHOTO_TASK_QUEUE", default=None)
 CELERY_BEAT_SCHEDULE["patrols-requeue-stale-photos"] = {
     "task": "patrols.tasks.requeue_stale_photos",
-    "schedule": env.int("PHOTO_SWEEP_EVERY_S", default=300),
+    "schedule": env.int("PHOTO_SWEEP_EVERY_S", default=60),
 }
 # --- end of finding photos -----------------------------------------------------------------------
 
@@ -270,3 +270,16 @@ TRACK_MAX_GPX_BYTES = env.int("TRACK_MAX_GPX_BYTES", default=20 * 1024 * 1024)
 # (or SECRET_KEY while it is unset) makes every signed event fail verify_history: keep it stable.
 HISTORY_HMAC_KEY = env("HISTORY_HMAC_KEY", default="")
 # --- end of clue history signing -----------------------------------------------------------------
+
+# --- Service health and the queue's faults (config.health, config.queueing; issue 7) -------------
+# /healthz asks the workers for a ping at most once per HEALTH_WORKER_CACHE_S (the answer is cached),
+# waiting HEALTH_WORKER_PING_TIMEOUT_S for it. Beat writes a heartbeat on every tick and wakes at
+# least every CELERY_BEAT_MAX_LOOP_INTERVAL seconds; older than HEALTH_BEAT_MAX_AGE_S, beat is down.
+HEALTH_WORKER_CACHE_S = env.int("HEALTH_WORKER_CACHE_S", default=5)
+HEALTH_WORKER_PING_TIMEOUT_S = env.float("HEALTH_WORKER_PING_TIMEOUT_S", default=1.0)
+HEALTH_BEAT_MAX_AGE_S = env.float("HEALTH_BEAT_MAX_AGE_S", default=30.0)
+CELERY_BEAT_SCHEDULER = "config.celery:HeartbeatScheduler"
+CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default=5)
+# A message that cannot be sent is logged, not raised (config.queueing): bound how long it is tried.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# --- end of service health and the queue's faults ------------------------------------------------

@@ -41,11 +41,19 @@ def photo_process(*, photo: Photo) -> Photo:
     A photo that cannot be decoded is marked failed with the reason; its original stays. A photo
     with an EXIF position gives its finding a location when the finding has none yet.
     """
-    # Counted in its own transaction, before the work: a run that kills the worker still counts.
-    Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PENDING).update(attempts=F("attempts") + 1)
+    # The photo is claimed (FOR UPDATE SKIP LOCKED): a message delivered twice, or beside the sweep's,
+    # finds it locked and leaves it to the run under way at once (a dead worker's connection gives
+    # its lock back), so a photo is processed once. The attempt is counted in its own transaction,
+    # before the work: a run that kills the worker still counts.
     with transaction.atomic():
-        # One worker at a time per photo (a redelivered message and the sweep may overlap).
-        photo = Photo.objects.select_for_update().get(pk=photo.pk)
+        if claim(photo) is None:
+            return photo
+        Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PENDING).update(attempts=F("attempts") + 1)
+    with transaction.atomic():
+        claimed = claim(photo)
+        if claimed is None:
+            return photo
+        photo = claimed
         if photo.status == PhotoStatus.DONE and copies_exist(photo):
             return photo
         try:
@@ -69,6 +77,11 @@ def photo_process(*, photo: Photo) -> Photo:
             # The first processed photo with a position wins; a point the phone gave is never replaced.
             Finding.objects.filter(pk=photo.finding_id, geom__isnull=True).update(geom=rendered.position)
     return photo
+
+
+def claim(photo: Photo) -> Photo | None:
+    """Lock and re-read the photo's row, or return None when another run holds it (in a transaction)."""
+    return Photo.objects.select_for_update(skip_locked=True).filter(pk=photo.pk).first()
 
 
 def copies_exist(photo: Photo) -> bool:
@@ -136,21 +149,27 @@ def jpeg_bytes(image: Image.Image, quality: int) -> bytes:
 
 def photo_queue_processing(photo_id: int) -> None:
     """Queue processing when the transaction commits; if the broker is down the sweep catches up."""
-    transaction.on_commit(lambda: send_processing(photo_id), robust=True)
+    transaction.on_commit(lambda: send_processing(photo_id))
 
 
-def send_processing(photo_id: int) -> None:
+def send_processing(photo_id: int) -> bool:
+    """Send the processing of a photo now; False when the broker refused it (config.queueing)."""
+    from config.queueing import enqueue
+
     from ..tasks import process_photo  # the tasks module imports this one
 
-    queue = settings.PHOTO_TASK_QUEUE
-    process_photo.apply_async((photo_id,), **({"queue": queue} if queue else {}))
+    return enqueue(process_photo, photo_id, queue=settings.PHOTO_TASK_QUEUE)
 
 
-def photos_requeue_stale(*, now: datetime.datetime | None = None, limit: int = 500) -> list[int]:
+def photos_requeue_stale(
+    *, now: datetime.datetime | None = None, limit: int = 500, all_pending: bool = False
+) -> list[int]:
     """Queue processing again for photos still pending PHOTO_STALE_AFTER_MIN after upload.
 
     Each photo is queued at most once per that period (a marker in the cache), so a backlog is not
-    multiplied by the sweep; the task itself is idempotent, so a lost marker costs only work.
+    multiplied by the sweep; the task itself claims its photo, so a lost marker costs only work.
+    With `all_pending` (a worker that just started: what a killed one held is lost until Redis'
+    visibility timeout) every pending photo is queued at once, markers or not.
     """
     now = now or timezone.now()
     period = datetime.timedelta(minutes=settings.PHOTO_STALE_AFTER_MIN)
@@ -159,20 +178,18 @@ def photos_requeue_stale(*, now: datetime.datetime | None = None, limit: int = 5
         error=f"处理 {settings.PHOTO_MAX_ATTEMPTS} 次均未完成 / gave up after {settings.PHOTO_MAX_ATTEMPTS} attempts",
         processed_at=now,
     )
-    stale = (
-        Photo.objects.filter(status=PhotoStatus.PENDING, uploaded_at__lt=now - period)
-        .order_by("uploaded_at")
-        .values_list("pk", "client_id")[:limit]
-    )
+    pending = Photo.objects.filter(status=PhotoStatus.PENDING)
+    if not all_pending:
+        pending = pending.filter(uploaded_at__lt=now - period)
     queued = []
-    for pk, client_id in stale:
+    for pk, client_id in pending.order_by("uploaded_at").values_list("pk", "client_id")[:limit]:
         marker = f"patrols:photo-requeued:{client_id}"
-        if not cache.add(marker, 1, timeout=period.total_seconds()):
+        if all_pending:
+            cache.set(marker, 1, timeout=period.total_seconds())
+        elif not cache.add(marker, 1, timeout=period.total_seconds()):
             continue
-        try:
-            send_processing(pk)
-        except Exception:
+        if not send_processing(pk):
             cache.delete(marker)
-            raise
+            break  # the broker is down: the next sweep tries again
         queued.append(pk)
     return queued

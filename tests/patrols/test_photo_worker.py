@@ -58,18 +58,14 @@ def database_url() -> str:
     return f"postgis://{auth}{host}{port}/{quote(db['NAME'])}{query}"
 
 
-@pytest.fixture
-def worker(transactional_db, settings, tmp_path):
-    """A Celery worker (solo pool) on a queue of its own, sharing this test's database and MEDIA_ROOT."""
-    queue = f"test-photos-{uuid.uuid4().hex[:12]}"
-    settings.PHOTO_TASK_QUEUE = queue
-    settings.MEDIA_ROOT = tmp_path / "media"
-    log_path = tmp_path / "worker.log"
+def start_worker(queue: str, media_root: Path, log_path: Path) -> subprocess.Popen:
+    """Start a Celery worker (solo pool) on `queue`, sharing this test's database and MEDIA_ROOT."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url(),
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "MEDIA_ROOT": str(media_root),
+        "PHOTO_TASK_QUEUE": queue,  # where the worker's own sweeps send photos
         "PYTHONUNBUFFERED": "1",
     }
     command = [
@@ -80,32 +76,52 @@ def worker(transactional_db, settings, tmp_path):
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=django_settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     process.log_path = log_path
+    return process
+
+
+def stop_worker(process: subprocess.Popen) -> None:
+    process.terminate()  # warm shutdown: the task under way finishes, nothing is lost
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def worker_queue(transactional_db, settings, tmp_path):
+    """A queue of this test's own for photo processing, and its MEDIA_ROOT; forgotten afterwards."""
+    queue = f"test-photos-{uuid.uuid4().hex[:12]}"
+    settings.PHOTO_TASK_QUEUE = queue
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield queue
+    forget_queue(queue)
+
+
+@pytest.fixture
+def worker(worker_queue, settings, tmp_path):
+    """A Celery worker (solo pool) on a queue of its own, sharing this test's database and MEDIA_ROOT."""
+    process = start_worker(worker_queue, settings.MEDIA_ROOT, tmp_path / "worker.log")
     try:
         yield process
     finally:
-        process.terminate()  # warm shutdown: the task under way finishes, nothing is lost
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        forget_queue(queue)
+        stop_worker(process)
 
 
 def log_tail(process) -> str:
     return Path(process.log_path).read_text(errors="replace")[-4000:]
 
 
-def wait_processed(photo_id: int, process) -> Photo:
+def wait_processed(photo_id: int, process, wait_s: float = WAIT_S) -> Photo:
     """Poll (bounded) until the worker has processed the photo."""
-    deadline = time.monotonic() + WAIT_S
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         photo = Photo.objects.get(pk=photo_id)
         if photo.status != PhotoStatus.PENDING:
             return photo
         assert process.poll() is None, f"the worker stopped:\n{log_tail(process)}"
         time.sleep(0.25)
-    pytest.fail(f"photo {photo_id} still pending after {WAIT_S} s; worker log:\n{log_tail(process)}")
+    pytest.fail(f"photo {photo_id} still pending after {wait_s} s; worker log:\n{log_tail(process)}")
 
 
 def test_photo_processed_by_a_real_worker(people, worker):
@@ -153,4 +169,26 @@ def test_the_sweep_requeues_a_photo_whose_message_was_lost(people, worker, setti
         assert photos_requeue_stale() == [photo.pk]
         assert wait_processed(photo.pk, worker).status == PhotoStatus.DONE
     finally:
+        cache.delete(f"patrols:photo-requeued:{photo.client_id}")
+
+
+def test_a_worker_that_starts_queues_the_pending_photos_at_once(people, worker_queue, settings, tmp_path):
+    """A killed worker's message stays unacknowledged in Redis for an hour: the next worker to start
+    queues every pending photo again at once, however recent (worker_ready), and processes it once."""
+    finding = make_finding(people["west_patrol"], "990001-RCO")
+    lost_queue = f"{worker_queue}-lost"
+    settings.PHOTO_TASK_QUEUE = lost_queue  # the upload's message goes where no worker listens
+    try:
+        response = post_photo(client_for(people["west_patrol"]), finding, plain_png())
+    finally:
+        settings.PHOTO_TASK_QUEUE = worker_queue
+        forget_queue(lost_queue)
+    photo = Photo.objects.get(pk=response.json()["id"])
+    assert photo.status == PhotoStatus.PENDING  # uploaded a moment ago: not stale for the periodic sweep
+    process = start_worker(worker_queue, settings.MEDIA_ROOT, tmp_path / "worker.log")
+    try:
+        assert wait_processed(photo.pk, process, wait_s=45).status == PhotoStatus.DONE
+        assert Photo.objects.get(pk=photo.pk).attempts == 1
+    finally:
+        stop_worker(process)
         cache.delete(f"patrols:photo-requeued:{photo.client_id}")
