@@ -15,7 +15,7 @@ test:
 demo:
 	@scripts/bootstrap.sh base
 	@scripts/services.sh start
-	@$(PYTHON) manage.py migrate --noinput -v 0
+	@DATABASE_URL=$$(scripts/services.sh owner-url) $(PYTHON) manage.py migrate --noinput -v 0
 	@$(PYTHON) manage.py load_demo
 
 lint:

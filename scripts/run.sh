@@ -9,7 +9,7 @@ host="${HOST:-127.0.0.1}"
 port="${PORT:-8000}"
 
 scripts/services.sh start
-$py manage.py migrate --noinput -v 0
+DATABASE_URL=$(scripts/services.sh owner-url) $py manage.py migrate --noinput -v 0  # as the owner role
 $py manage.py load_demo
 
 pids=()
