@@ -29,6 +29,6 @@ pids+=($!)
 pids+=($!)
 echo "==> Celery worker and beat started (logs in .local/celery-*.log)"
 echo "==> serving http://$host:$port/  (admin: /admin/, API: /api/v1/, docs: /api/v1/docs/) — Ctrl-C stops everything"
-$py manage.py runserver "$host:$port" &
+.venv/bin/gunicorn config.wsgi --config docker/gunicorn.conf.py --bind "$host:$port" --reload &
 pids+=($!)
 wait "${pids[-1]}"

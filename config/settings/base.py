@@ -245,3 +245,13 @@ CELERY_BEAT_SCHEDULE["patrols-requeue-stale-photos"] = {
     "schedule": env.int("PHOTO_SWEEP_EVERY_S", default=300),
 }
 # --- end of finding photos -----------------------------------------------------------------------
+
+# --- Database roles and connections (issue 7) ---------------------------------------------------
+# DATABASE_URL is the application's role, which owns no table (scripts/services.sh, docker-compose.yml);
+# migrations and the test database connect as the owner role instead (DATABASE_OWNER_URL, test.py).
+# Each gunicorn thread and Celery process keeps its connection across requests rather than opening one
+# per request; the health check replaces one the server has closed. docker/gunicorn.conf.py bounds their
+# number below PostgreSQL's max_connections.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# --- end of database roles and connections -------------------------------------------------------
