@@ -14,3 +14,10 @@ worker_tmp_dir = "/dev/shm"
 accesslog = "-"
 # Containers are managed by signals and `docker compose`; no gunicornc socket is needed.
 control_socket_disable = True
+
+
+def post_worker_init(worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    """Import the URLconf, and with it every view and serializer, before the worker's first request."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - the import is the point
