@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import signal
 import socket
 import subprocess
@@ -111,3 +112,18 @@ def test_registrations_hold_50_a_second_with_p95_under_a_second(server, patrol_m
     report = json.dumps(figures, ensure_ascii=False)
     assert figures["successes"] == figures["sent"], report
     assert figures["p95_s"] < 1.0, report
+
+
+def test_the_servers_connections_stay_below_postgresqls_limit(db):
+    """Each gunicorn thread keeps a connection (CONN_MAX_AGE): their number is bounded, with the worker's."""
+    gunicorn = runpy.run_path(str(REPO / "docker" / "gunicorn.conf.py"))
+    assert gunicorn["worker_class"] == "gthread"
+    web = gunicorn["workers"] * gunicorn["threads"]
+    # The Celery worker: a connection per pool process (at most one per core by default) and its own.
+    worker = (os.cpu_count() or 2) + 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int, current_setting('superuser_reserved_connections')::int"
+        )
+        max_connections, reserved = cursor.fetchone()
+    assert web + worker <= (max_connections - reserved) // 2, "leave half for migrations, shells and a second deploy"
