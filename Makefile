@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Each installs what is missing first.
-.PHONY: run test lint lock stop clean demo
+.PHONY: run test lint lock stop clean demo soak
 
 PYTHON := .venv/bin/python
 
@@ -15,8 +15,13 @@ test:
 demo:
 	@scripts/bootstrap.sh base
 	@scripts/services.sh start
-	@$(PYTHON) manage.py migrate --noinput -v 0
+	@DATABASE_URL=$$(scripts/services.sh owner-url) $(PYTHON) manage.py migrate --noinput -v 0
 	@$(PYTHON) manage.py load_demo
+
+# Register clues at a fixed rate against a running server (`make run` in another terminal) and print the
+# figures: make soak [SOAK_ARGS="--rate 50 --seconds 30 --url http://127.0.0.1:8000"]
+soak:
+	@python3 scripts/soak.py $(SOAK_ARGS)
 
 lint:
 	@scripts/bootstrap.sh test

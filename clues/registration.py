@@ -120,7 +120,8 @@ def _create(*, user, agency: Agency, client_uuid, routing: Routing, digest: str,
         registering_agency=agency,
         holder=agency,
     )
-    clue.routing_copies.set(routing.copies)
+    if routing.copies:  # a new clue has none yet: set() would read them first
+        clue.routing_copies.add(*routing.copies)
     event_record(
         clue=clue,
         actor=user,

@@ -16,7 +16,7 @@ beat_log="$RUN_DIR/celery-beat.log"
 mkdir -p "$RUN_DIR"
 
 scripts/services.sh start
-$py manage.py migrate --noinput -v 0
+DATABASE_URL=$(scripts/services.sh owner-url) $py manage.py migrate --noinput -v 0  # as the owner role
 $py manage.py load_demo
 
 pids=()
@@ -42,7 +42,7 @@ echo "==> waiting for the Celery worker $(scripts/celery.sh node) and beat to an
 scripts/celery.sh wait "$worker_pid" "$beat_pid"
 echo "==> Celery worker and beat started and answering"
 echo "==> serving http://$host:$port/  (admin: /admin/, API: /api/v1/, docs: /api/v1/docs/) — Ctrl-C stops everything"
-$py manage.py runserver "$host:$port" &
+.venv/bin/gunicorn config.wsgi --config docker/gunicorn.conf.py --bind "$host:$port" --reload &
 pids+=($!)
 server_pid="${pids[-1]}"
 # While serving, watch the worker and beat: a stop is reported once, loudly; the site keeps serving.

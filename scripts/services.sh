@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Start or stop the project-local PostgreSQL+PostGIS cluster and Redis (socket-only, never a TCP port),
 # and write their URLs to .local/env, which the settings read.
-# Usage: scripts/services.sh start|stop|status
+# Usage: scripts/services.sh start|stop|status|state-dir|owner-url|roles DB
 # With DATABASE_URL (and REDIS_URL) set, the matching local server is neither started nor stopped.
+#
+# Two database roles, so that the application cannot change the schema nor switch off the trigger that keeps
+# the clue history append-only: rivers_owner owns the database and everything migrations create (migrate and
+# the test database run as it: DATABASE_OWNER_URL); rivers_app, which the site, worker and beat use
+# (DATABASE_URL), owns nothing and may only read and write rows. The superuser postgres only sets them up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root_dir=$(pwd)
@@ -27,6 +32,8 @@ pg_data="$state_dir/pg/data"
 pg_run="$state_dir/pg/run"
 redis_dir="$state_dir/redis"
 db_name=rivers
+owner_role=rivers_owner
+app_role=rivers_app
 
 pg_owner() { if [ "$(id -u)" -eq 0 ]; then echo postgres; else echo "$me"; fi; }
 
@@ -60,6 +67,20 @@ pg_start() {
     if ! "$pg_bin/psql" -h "$pg_run" -U postgres -Atqc "select 1 from pg_database where datname='$db_name'" postgres | grep -q 1; then
         "$pg_bin/createdb" -h "$pg_run" -U postgres "$db_name"
     fi
+    pg_roles "$db_name"
+}
+
+# Give database $1 the two roles (docker/db-roles.sql, which docker-compose.yml's db uses too); idempotent,
+# it also converts a database an older services.sh made (owned by postgres, tables migrated by postgres).
+# template1 as well: the test databases are copies of it, so they get PostGIS (only a superuser may create
+# it) and the default privileges. The owner has CREATEDB so that `make test` can create its database.
+pg_roles() {
+    local database
+    for database in template1 "$1"; do
+        "$pg_bin/psql" -h "$pg_run" -U postgres -d "$database" -X -q -v ON_ERROR_STOP=1 \
+            -v owner="$owner_role" -v app="$app_role" -v db="$1" -v owner_createdb=CREATEDB \
+            -f "$root_dir/docker/db-roles.sql" >/dev/null
+    done
 }
 
 pg_stop() {
@@ -91,7 +112,10 @@ redis_stop() {
 write_env() {
     {
         echo "# Written by scripts/services.sh: the project-local servers. Delete to forget them."
-        [ -n "${DATABASE_URL:-}" ] || echo "DATABASE_URL=postgis://postgres@/$db_name?host=$pg_run"
+        if [ -z "${DATABASE_URL:-}" ]; then
+            echo "DATABASE_URL=postgis://$app_role@/$db_name?host=$pg_run"
+            echo "DATABASE_OWNER_URL=postgis://$owner_role@/$db_name?host=$pg_run"
+        fi
         [ -n "${REDIS_URL:-}" ] || echo "REDIS_URL=unix://$redis_dir/redis.sock?db=0"
     } >.local/env
 }
@@ -113,8 +137,22 @@ case "${1:-}" in
     state-dir)
         echo "$state_dir"
         ;;
+    owner-url)
+        # The URL migrations run with: the owner role's, else (an existing server) DATABASE_URL's.
+        if [ -n "${DATABASE_OWNER_URL:-}" ]; then
+            echo "$DATABASE_OWNER_URL"
+        elif [ -n "${DATABASE_URL:-}" ]; then
+            echo "$DATABASE_URL"
+        else
+            sed -n 's/^DATABASE_OWNER_URL=//p' .local/env
+        fi
+        ;;
+    roles)
+        # Give another database of the running local cluster the same two roles (start does it for rivers).
+        pg_roles "${2:?usage: $0 roles DATABASE}"
+        ;;
     *)
-        echo "usage: $0 start|stop|status|state-dir" >&2
+        echo "usage: $0 start|stop|status|state-dir|owner-url|roles DB" >&2
         exit 2
         ;;
 esac

@@ -103,6 +103,40 @@ def test_app_services_use_production_settings_and_the_compose_servers(compose):
         assert environment["MEDIA_ROOT"] == MEDIA_ROOT, name
 
 
+def database_role(url: str) -> str:
+    match = re.fullmatch(r"postgis://([^:@]+)(?::[^@]*)?@db:5432/.+", url)
+    assert match, url
+    return match.group(1)
+
+
+def test_only_migrate_connects_as_the_schema_owner(compose):
+    """Web, worker and beat connect as a role that owns nothing: it cannot switch the history trigger off."""
+    services = compose["services"]
+    superuser = re.sub(r"\$\{POSTGRES_USER:-([^}]+)\}", r"\1", services["db"]["environment"]["POSTGRES_USER"])
+    owner = database_role(services["migrate"]["environment"]["DATABASE_URL"])
+    assert owner not in (superuser, "postgres")
+    for name in ("web", "worker", "beat"):
+        role = database_role(services[name]["environment"]["DATABASE_URL"])
+        assert role not in (owner, superuser, "postgres"), name
+        assert "DB_APP_PASSWORD" in services[name]["environment"]["DATABASE_URL"], name
+
+
+def test_the_database_roles_are_made_at_the_first_start(compose):
+    """The db's init script gives the owner the schema and the application's role rows only."""
+    mounts = dict(reversed(mount.split(":")[:2]) for mount in compose["services"]["db"]["volumes"])
+    init_script = REPO / mounts["/docker-entrypoint-initdb.d/20-rivers-roles.sh"]
+    roles_sql = REPO / mounts["/rivers/db-roles.sql"]
+    assert "/rivers/db-roles.sql" in init_script.read_text()
+    text = roles_sql.read_text()
+    owner = database_role(compose["services"]["migrate"]["environment"]["DATABASE_URL"])
+    app = database_role(compose["services"]["web"]["environment"]["DATABASE_URL"])
+    assert f"-v owner={owner}" in init_script.read_text() and f"-v app={app}" in init_script.read_text()
+    assert 'ALTER ROLE :"app" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE' in text
+    assert 'ALTER DATABASE :"db" OWNER TO :"owner"' in text
+    grants = re.findall(r"GRANT ([A-Z, ]+) ON (?:TABLES|%s) TO", text)
+    assert grants and all(set(grant.split(", ")) == {"SELECT", "INSERT", "UPDATE", "DELETE"} for grant in grants)
+
+
 def test_secrets_are_required_and_have_no_defaults(compose):
     values = [
         value
@@ -111,7 +145,7 @@ def test_secrets_are_required_and_have_no_defaults(compose):
         if isinstance(value, str)
     ]
     text = "\n".join(values)
-    for secret in ("SECRET_KEY", "POSTGRES_PASSWORD"):
+    for secret in ("SECRET_KEY", "POSTGRES_PASSWORD", "DB_OWNER_PASSWORD", "DB_APP_PASSWORD"):
         assert "${" + secret + ":?" in text, secret
         assert not re.search(r"\$\{" + secret + r"(:?-|-)", text), f"{secret} has a default"
 

@@ -283,3 +283,13 @@ CELERY_BEAT_MAX_LOOP_INTERVAL = env.int("CELERY_BEAT_MAX_LOOP_INTERVAL", default
 # A message that cannot be sent is logged, not raised (config.queueing): bound how long it is tried.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # --- end of service health and the queue's faults ------------------------------------------------
+
+# --- Database roles and connections (issue 7) ---------------------------------------------------
+# DATABASE_URL is the application's role, which owns no table (scripts/services.sh, docker-compose.yml);
+# migrations and the test database connect as the owner role instead (DATABASE_OWNER_URL, test.py).
+# Each gunicorn thread and Celery process keeps its connection across requests rather than opening one
+# per request; the health check replaces one the server has closed. docker/gunicorn.conf.py bounds their
+# number below PostgreSQL's max_connections.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# --- end of database roles and connections -------------------------------------------------------

@@ -1,16 +1,12 @@
 """Settings for the docker-compose deployment; every value comes from the environment."""
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-
-# Reuse connections across requests; the health check drops one the server has closed.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Photos are evidence: keep them outside the code tree, on the volume docker-compose.yml mounts here.
 MEDIA_ROOT = env.path("MEDIA_ROOT", default="/var/lib/rivers/media")

@@ -9,6 +9,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The tests connect as the owner role, which creates the test database (CREATEDB) and migrates it as it
+# migrates `make run`'s; the application's role may not. Only the role changes: the server and database stay
+# DATABASE_URL's, so a subprocess given the test database's URL (a Celery worker) keeps it. Without
+# DATABASE_OWNER_URL (an existing server), or with it set empty, DATABASE_URL's role is used.
+if owner_url := env("DATABASE_OWNER_URL", default=""):
+    owner = env.db_url_config(owner_url)
+    DATABASES["default"].update(USER=owner["USER"], PASSWORD=owner["PASSWORD"])
 # Several test runs may share one cluster (e.g. two checkouts); each may name its own test database.
 DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME", default=None)}
 
