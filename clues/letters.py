@@ -23,7 +23,7 @@ from rivers.models import Agency
 
 from .deadlines import policy_in_force
 from .figures import LOCAL_TZ, local_today
-from .models import Category, Clue, DeadlineRule, TimeUnit, TransferBatch
+from .models import Category, Clue, DeadlineRule, TimeUnit, Transfer, TransferBatch
 
 FONT = "STSong-Light"
 DESCRIPTION_CHARS = 60
@@ -107,7 +107,8 @@ def _clue_table(transfers, styles: dict[str, ParagraphStyle]) -> Table:  # noqa:
 
 
 def _transfers(batch: TransferBatch, user=None):  # noqa: ANN001, ANN202 - a user; a QuerySet of Transfer
-    transfers = batch.transfers.select_related("clue__reach", "clue__water_body", "clue__district")
+    # Not batch.transfers: a caller may have prefetched only some of them.
+    transfers = Transfer.objects.filter(batch=batch).select_related("clue__reach", "clue__water_body", "clue__district")
     if user is not None:
         transfers = transfers.filter(clue__in=Clue.objects.visible_to(user))
     return transfers.order_by("clue__code")

@@ -230,7 +230,8 @@ class TransferBatchViewSet(
         batch = self.get_object()
         if not batch.letter:
             raise Http404("移送函尚未生成 / the letter has not been made")
-        hidden = batch.transfers.exclude(clue__in=Clue.objects.visible_to(request.user))
+        # Every transfer of the batch, not the prefetched visible ones.
+        hidden = Transfer.objects.filter(batch=batch).exclude(clue__in=Clue.objects.visible_to(request.user))
         if hidden.exists():
             # The kept letter names a clue this user may not see: they get a copy without it.
             copy = letter_pdf(batch, today=local_date(batch.created_at), user=request.user)
