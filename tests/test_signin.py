@@ -175,3 +175,23 @@ def test_other_saves_keep_the_tokens(reader):
     reader.email = "reader@example.org"
     reader.save()
     assert token_client(key).get("/api/v1/districts/").status_code == 200
+
+
+def test_tiles_take_a_token_like_the_api(reader):
+    # A phone signs in for a token and loads the map's tiles with it (issue 7 §3).
+    key = sign_in_api("/api/v1/auth/token/", "reader", PASSWORD, fresh_ip()).json()["token"]
+    response = token_client(key).get("/tiles/reaches/0/0/0.pbf")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert APIClient().get("/tiles/reaches/0/0/0.pbf").status_code == 401
+    expired = timezone.now() - datetime.timedelta(days=settings.API_TOKEN_TTL_DAYS + 1)
+    Token.objects.filter(key=key).update(created=expired)
+    assert token_client(key).get("/tiles/reaches/0/0/0.pbf").status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/api/v1/schema/", "/api/v1/docs/"])
+def test_the_schema_and_its_docs_need_a_signed_in_user(reader, path):
+    assert APIClient().get(path).status_code == 401
+    client = APIClient()
+    client.force_authenticate(reader)
+    assert client.get(path).status_code == 200
