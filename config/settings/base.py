@@ -283,4 +283,11 @@ API_THROTTLE_RATES = {
     "user": env("API_THROTTLE_USER", default="6000/min"),
     "sign_in": env("API_THROTTLE_SIGN_IN", default="30/min"),  # the token endpoint, per IP
 }
+# Behind N reverse proxies, the client's address is the N-th from the right of X-Forwarded-For (for
+# lockouts and throttles alike); 0 reads REMOTE_ADDR, right when gunicorn faces the clients itself.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # --- end of sign-in and access ---
