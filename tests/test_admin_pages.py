@@ -257,3 +257,12 @@ def test_the_loaders_record_what_they_change_too(world):
     count = AccessChange.objects.count()
     agency_upsert(code=office.code, name="新名称", kind="procuratorate", district=world["city"])
     assert AccessChange.objects.count() == count  # a new name changes nobody's view
+
+
+def test_add_member_records_the_membership(world, member):
+    user = member("newcomer", "990002-PROC", "prosecutor")
+    change = AccessChange.objects.get(subject="rivers.membership")
+    assert (change.actor, change.action) == (None, "add")
+    assert change.after["user"] == {"id": user.pk, "name": "newcomer"} and change.after["role"] == "prosecutor"
+    member("newcomer", "990002-PROC", "prosecutor")  # again: nothing new
+    assert AccessChange.objects.filter(subject="rivers.membership").count() == 1
