@@ -1,13 +1,21 @@
 """Clues in the admin, to read: clues change only through the workflow, and their history never.
 
+Every page that shows clue content (clues, their events, transfers, suggestions, notifications,
+findings and their photos) lists only what `Clue.objects.visible_to` lets the signed-in user see, as
+the API does, superusers included (DESIGN §5): a system administrator manages configuration,
+agencies and accounts, not clue content. Any other row does not exist here either.
+
 Deadline policies are the one thing edited here, and only by adding a row: a rule changes from a
 date on, and the rows before it stay as the record of what applied when (clues.deadlines).
 """
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Q
 from django.utils import timezone
 from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin
+
+from patrols.models import Finding, Photo
 
 from .deadlines import policy_check, policy_in_force
 from .models import Clue, ClueEvent, DeadlinePolicy, Notification, Suggestion, Transfer
@@ -24,6 +32,21 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class VisibleCluesMixin:
+    """List only the rows whose clue the user may see (`clue_path` leads from a row to its clue;
+    "" for clues themselves); rows about no clue stay when `clue_optional`."""
+
+    clue_path = "clue"
+    clue_optional = False
+
+    def get_queryset(self, request):
+        visible = Clue.objects.visible_to(request.user).values("pk")
+        rule = Q(pk__in=visible) if not self.clue_path else Q(**{f"{self.clue_path}__in": visible})
+        if self.clue_optional:
+            rule |= Q(**{f"{self.clue_path}__isnull": True})
+        return super().get_queryset(request).filter(rule)
 
 
 class ClueEventInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -45,7 +68,9 @@ class ReadOnlyMapWidget(LeafletAdminWidget):
 
 
 @admin.register(Clue)
-class ClueAdmin(ReadOnlyAdminMixin, LeafletGeoAdmin):
+class ClueAdmin(VisibleCluesMixin, ReadOnlyAdminMixin, LeafletGeoAdmin):
+    clue_path = ""
+
     list_display = ["code", "status", "category", "holder", "district", "confidential", "created_at"]
     list_filter = ["status", "category", "source", "confidential", "routing_reason", "holder__kind", "district"]
     search_fields = ["code", "description"]
@@ -106,7 +131,7 @@ class ClueAdmin(ReadOnlyAdminMixin, LeafletGeoAdmin):
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransferAdmin(VisibleCluesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "clue",
         "from_agency",
@@ -125,7 +150,7 @@ class TransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Suggestion)
-class SuggestionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SuggestionAdmin(VisibleCluesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["clue", "number", "addressee", "urgent", "issued_at", "reply_due", "reply_at", "escalated_at"]
     list_filter = ["urgent"]
     search_fields = ["clue__code", "number", "addressee__name"]
@@ -171,7 +196,9 @@ class DeadlinePolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class NotificationAdmin(VisibleCluesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
+    clue_optional = True
+
     list_display = ["user", "kind", "clue", "due", "created_at", "emailed_at", "read_at"]
     list_filter = ["kind"]
     search_fields = ["user__username", "clue__code", "key"]
@@ -180,7 +207,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ClueEvent)
-class ClueEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ClueEventAdmin(VisibleCluesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Append-only: the database refuses UPDATE and DELETE on this table (migration 0002)."""
 
     list_display = ["clue", "seq", "action", "actor", "agency", "from_status", "to_status", "created_at"]
@@ -188,3 +215,26 @@ class ClueEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["clue__code", "note"]
     list_select_related = ["clue", "actor", "agency"]
     date_hierarchy = "created_at"
+
+
+class PhotoInline(admin.TabularInline):
+    model = Photo
+    fields = ["client_id", "status", "sha256", "width", "height", "taken_at", "attempts"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Finding)
+class FindingAdmin(VisibleCluesMixin, ReadOnlyAdminMixin, LeafletGeoAdmin):
+    """Findings from phones, with their photos (evidence): read-only; one that became a clue is
+    listed only to those who may see the clue."""
+
+    clue_optional = True
+    list_display = ["found_at", "category", "agency", "reported_by", "patrol"]
+    list_filter = ["category"]
+    search_fields = ["description"]
+    inlines = [PhotoInline]

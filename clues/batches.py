@@ -76,15 +76,18 @@ def _period(period_start: datetime.date, period_end: datetime.date) -> Period:
         raise BatchInvalid(exc.errors) from exc
 
 
-def batch_candidates(*, agency: Agency, period: Period) -> ClueQuerySet:
-    """Return the clues `agency` registered in `period` that are still registered and can be sent.
+def batch_candidates(*, user, agency: Agency, period: Period) -> ClueQuerySet:  # noqa: ANN001 - a user
+    """Return the clues `agency` registered in `period` that are still registered and can be sent, of
+    those `user` may see: a liaison officer acting for the river office never meets its confidential
+    clues here either (DESIGN §5).
 
     A clue routed to the agency itself (a procuratorate registering a clue in its own district) is
     not sent but accepted, so it is no candidate.
     """
     start, end = period.bounds()
     return (
-        Clue.objects.filter(registering_agency=agency, holder=agency, status=Status.REGISTERED)
+        Clue.objects.visible_to(user)
+        .filter(registering_agency=agency, holder=agency, status=Status.REGISTERED)
         .filter(created_at__gte=start, created_at__lt=end)
         .exclude(routed_to=agency)
     )
@@ -102,10 +105,17 @@ def _grouped(clues: Iterable[Clue]) -> list[BatchGroup]:
     return sorted(groups, key=lambda group: group.recipient.code)
 
 
-def batch_prepare(*, agency: Agency, period_start: datetime.date, period_end: datetime.date) -> list[BatchGroup]:
-    """Return the clues `agency` could send for the period, grouped by the agency routing chose for them."""
+def batch_prepare(
+    *,
+    user,  # noqa: ANN001 - a user
+    agency: Agency,
+    period_start: datetime.date,
+    period_end: datetime.date,
+) -> list[BatchGroup]:
+    """Return the clues `agency` could send for the period that `user` may see, grouped by the agency
+    routing chose for them."""
     period = _period(period_start, period_end)
-    clues = batch_candidates(agency=agency, period=period).select_related(
+    clues = batch_candidates(user=user, agency=agency, period=period).select_related(
         "routed_to", "reach", "water_body", "district"
     )
     return _grouped(clues)
@@ -114,7 +124,7 @@ def batch_prepare(*, agency: Agency, period_start: datetime.date, period_end: da
 def _selected(*, user, agency: Agency, period: Period, clue_ids: list[int] | None) -> list[Clue]:  # noqa: ANN001
     """Lock and return the clues to send; refuse the whole request if any of them cannot go."""
     if clue_ids is None:
-        ids = list(batch_candidates(agency=agency, period=period).values_list("pk", flat=True))
+        ids = list(batch_candidates(user=user, agency=agency, period=period).values_list("pk", flat=True))
     else:
         ids = sorted(set(clue_ids))
     if not ids:

@@ -23,7 +23,7 @@ from rivers.models import Agency
 
 from .deadlines import policy_in_force
 from .figures import LOCAL_TZ, local_today
-from .models import Category, DeadlineRule, TimeUnit, TransferBatch
+from .models import Category, Clue, DeadlineRule, TimeUnit, Transfer, TransferBatch
 
 FONT = "STSong-Light"
 DESCRIPTION_CHARS = 60
@@ -77,12 +77,12 @@ def _place(clue) -> str:  # noqa: ANN001 - a Clue
     return f"{feature.name}／{district}" if feature else district
 
 
-def _clue_table(batch: TransferBatch, styles: dict[str, ParagraphStyle]) -> Table:
+def _clue_table(transfers, styles: dict[str, ParagraphStyle]) -> Table:  # noqa: ANN001 - a QuerySet of Transfer
     cell = styles["cell"]
     labels = dict(Category.choices)
     header = ["序号", "线索编号", "类别", "河段／区县", "登记日期", "线索描述"]
     rows = [[Paragraph(text, cell) for text in header]]
-    for index, transfer in enumerate(_transfers(batch), start=1):
+    for index, transfer in enumerate(transfers, start=1):
         clue = transfer.clue
         values = [
             str(index),
@@ -106,8 +106,12 @@ def _clue_table(batch: TransferBatch, styles: dict[str, ParagraphStyle]) -> Tabl
     return table
 
 
-def _transfers(batch: TransferBatch):  # noqa: ANN202 - a QuerySet of Transfer
-    return batch.transfers.select_related("clue__reach", "clue__water_body", "clue__district").order_by("clue__code")
+def _transfers(batch: TransferBatch, user=None):  # noqa: ANN001, ANN202 - a user; a QuerySet of Transfer
+    # Not batch.transfers: a caller may have prefetched only some of them.
+    transfers = Transfer.objects.filter(batch=batch).select_related("clue__reach", "clue__water_body", "clue__district")
+    if user is not None:
+        transfers = transfers.filter(clue__in=Clue.objects.visible_to(user))
+    return transfers.order_by("clue__code")
 
 
 def _page_number(canvas, doc) -> None:  # noqa: ANN001 - reportlab's canvas and document
@@ -117,13 +121,18 @@ def _page_number(canvas, doc) -> None:  # noqa: ANN001 - reportlab's canvas and 
     canvas.restoreState()
 
 
-def letter_pdf(batch: TransferBatch, *, today: datetime.date | None = None) -> bytes:
-    """Return the transfer letter of `batch` as PDF bytes (its transfers must already be linked)."""
+def letter_pdf(batch: TransferBatch, *, today: datetime.date | None = None, user=None) -> bytes:  # noqa: ANN001
+    """Return the transfer letter of `batch` as PDF bytes (its transfers must already be linked); for
+    `user`, a copy naming only the clues they may see."""
     today = today or local_today()
     styles = _styles()
-    count = batch.transfers.count()
+    transfers = _transfers(batch, user)
+    count = transfers.count()
     copies = (
-        Agency.objects.filter(transfer_copies__batch=batch).exclude(pk=batch.to_agency_id).distinct().order_by("code")
+        Agency.objects.filter(transfer_copies__in=transfers.values("pk"))
+        .exclude(pk=batch.to_agency_id)
+        .distinct()
+        .order_by("code")
     )
     period = f"{chinese_date(batch.period_start)}至{chinese_date(batch.period_end)}"
     story = [
@@ -140,7 +149,7 @@ def letter_pdf(batch: TransferBatch, *, today: datetime.date | None = None) -> b
             styles["indented"],
         ),
         Spacer(1, 4 * mm),
-        _clue_table(batch, styles),
+        _clue_table(transfers, styles),
         Spacer(1, 4 * mm),
         Paragraph(f"以上线索共计{count}条。", styles["indented"]),
     ]

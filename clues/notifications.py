@@ -12,6 +12,7 @@ A notification about a clue goes only to users who may see the clue (DESIGN §5)
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 from collections import Counter, defaultdict
@@ -50,6 +51,8 @@ class Finding:
     clue: Clue | None
     message: str  # Chinese first, then English; names the clue and the date
     subject: str
+    # Who is told, when only some of the agency's responsible users may be (None: all of them).
+    users: tuple | None = None
 
 
 @dataclass
@@ -257,28 +260,47 @@ def _periodic_transfers(today: datetime.date, soon_until: datetime.date) -> Iter
         start = timezone.localdate(oldest_of[agency.pk])
         if agency.pk in last_sent:
             start = max(start, timezone.localdate(last_sent[agency.pk]))
-        due = deadline(DeadlineRule.TRANSFER_INTERVAL, start)
-        if due > soon_until:
-            continue
-        # The message names and counts only clues every recipient may see: the confidential ones
-        # unless there are no others (then only the office's own members see the reminder).
-        waiting = pending.filter(registering_agency=agency).order_by("confidential", "created_at", "pk")
-        oldest = waiting.first()
-        count, code = waiting.filter(confidential=oldest.confidential).count(), oldest.code
-        state = _state(due, today)
-        if state == DUE_SOON:
-            message = (
-                f"{agency.name}有 {count} 条线索尚未移送检察院（最早的是 {code}），定期移送期限为 {due}。\n"
-                f"{agency.name} has {count} clue(s) not yet sent to the procuratorate (the oldest is {code}): "
-                f"the periodic transfer is due on {due}."
-            )
-        else:
-            message = (
-                f"{agency.name}的定期移送已逾期（期限 {due}）：{count} 条线索尚未移送检察院（最早的是 {code}）。\n"
-                f"The periodic transfer of {agency.name} is overdue (due {due}): {count} clue(s) not yet sent to the "
-                f"procuratorate (the oldest is {code})."
-            )
-        yield _finding("transfer_interval", state, f"agency:{agency.pk}", agency, due, oldest, message)
+        if deadline(DeadlineRule.TRANSFER_INTERVAL, start) > soon_until:
+            continue  # not due for anyone: whatever clues a user sees are no older than these
+        # Each user is told of the clues they may see, and only of those: the due date, the count and
+        # the oldest clue come from them, so a confidential clue never shows, not even as a number
+        # or as a deadline it alone made overdue (DESIGN §5).
+        for users, waiting in _audiences(agency, pending.filter(registering_agency=agency)):
+            oldest = min(waiting, key=lambda clue: (clue.created_at, clue.pk))
+            start = timezone.localdate(oldest.created_at)
+            if agency.pk in last_sent:
+                start = max(start, timezone.localdate(last_sent[agency.pk]))
+            due = deadline(DeadlineRule.TRANSFER_INTERVAL, start)
+            if due > soon_until:
+                continue
+            count, code = len(waiting), oldest.code
+            state = _state(due, today)
+            if state == DUE_SOON:
+                message = (
+                    f"{agency.name}有 {count} 条线索尚未移送检察院（最早的是 {code}），定期移送期限为 {due}。\n"
+                    f"{agency.name} has {count} clue(s) not yet sent to the procuratorate (the oldest is {code}): "
+                    f"the periodic transfer is due on {due}."
+                )
+            else:
+                message = (
+                    f"{agency.name}的定期移送已逾期（期限 {due}）：{count} 条线索尚未移送检察院（最早的是 {code}）。\n"
+                    f"The periodic transfer of {agency.name} is overdue (due {due}): {count} clue(s) not yet sent "
+                    f"to the procuratorate (the oldest is {code})."
+                )
+            finding = _finding("transfer_interval", state, f"agency:{agency.pk}", agency, due, oldest, message)
+            yield dataclasses.replace(finding, users=users)
+
+
+def _audiences(agency: Agency, pending) -> list[tuple[tuple, list[Clue]]]:  # noqa: ANN001 - a ClueQuerySet
+    """Group the users responsible for `agency` by the pending clues each may see; skip those who see none."""
+    groups: dict[frozenset[int], list] = defaultdict(list)
+    clues = {}
+    for user in responsible_users(agency):
+        visible = list(pending.filter(pk__in=Clue.objects.visible_to(user).values("pk")))
+        clues.update((clue.pk, clue) for clue in visible)
+        if visible:
+            groups[frozenset(clue.pk for clue in visible)].append(user)
+    return [(tuple(users), [clues[pk] for pk in pks]) for pks, users in groups.items()]
 
 
 SUBJECTS = {
@@ -319,6 +341,9 @@ def _notify(findings: list[Finding]) -> list[tuple[Notification, Finding]]:
     users_of: dict[int, list] = {}
     wanted = []
     for finding in findings:
+        if finding.users is not None:
+            wanted.extend((user, finding) for user in finding.users)
+            continue
         if finding.agency.pk not in users_of:
             users_of[finding.agency.pk] = list(responsible_users(finding.agency))
         wanted.extend((user, finding) for user in users_of[finding.agency.pk])

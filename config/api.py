@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from clues.api.batches import TransferBatchViewSet
@@ -14,6 +14,7 @@ from patrols.api.patrols import PatrolViewSet
 from patrols.api.photos import FindingPhotosView, PhotoFileView
 from patrols.api.plans import ComplianceView, FocusView, WorkPlanView
 from rivers.api import DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
+from rivers.signin import TokenObtainView
 
 router = DefaultRouter()
 router.register("districts", DistrictViewSet)
@@ -28,7 +29,7 @@ router.register("batches", TransferBatchViewSet, basename="batch")
 
 urlpatterns = [
     # A phone signs in once with username and password and keeps the token (Authorization: Token <key>).
-    path("auth/token/", obtain_auth_token, name="auth-token"),
+    path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
     path("routing/", RoutingView.as_view(), name="routing"),
     path("figures/", FiguresView.as_view(), name="figures"),
     path("focus/", FocusView.as_view(), name="focus"),
@@ -39,7 +40,12 @@ urlpatterns = [
     path("photos/<int:pk>/display/", PhotoFileView.as_view(variant="display"), name="photo-display"),
     path("photos/<int:pk>/thumbnail/", PhotoFileView.as_view(variant="thumbnail"), name="photo-thumbnail"),
     path("photos/<int:pk>/original/", PhotoFileView.as_view(variant="original"), name="photo-original"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # Like every other endpoint, the schema and its docs are for signed-in users only.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[IsAuthenticated]),
+        name="docs",
+    ),
     path("", include(router.urls)),
 ]

@@ -33,6 +33,7 @@ from rivers.models import (
 from rivers.network import (
     agencies_derive,
     agency_upsert,
+    district_parent_set,
     district_upsert,
     reach_upsert,
     river_upsert,
@@ -144,9 +145,7 @@ def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeat
                 raise feature_error(path, raw.index, raw.code, f"上级代码不存在 / unknown parent '{parent_code}'")
             if parent.pk == district.pk:
                 raise feature_error(path, raw.index, raw.code, "上级不能是自身 / parent is itself")
-        if district.parent_id != (parent.pk if parent else None):
-            district.parent = parent
-            district.save(update_fields=["parent"])
+        district_parent_set(district, parent)
     return [district for district, _, _ in loaded]
 
 

@@ -1,10 +1,11 @@
-"""Patrols in the admin: routes are edited on a map; records of patrols, findings and photos are read-only
-(they come from phones and are evidence), plans change through new revisions in the API."""
+"""Patrols in the admin: routes are edited on a map; records of patrols are read-only (they come from
+phones and are evidence), plans change through new revisions in the API. Findings and their photos are
+in clues.admin: a finding that became a clue is seen as the clue is."""
 
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
-from .models import Finding, FocusPlan, Patrol, PatrolRoute, Photo, WorkPlan
+from .models import FocusPlan, Patrol, PatrolRoute, WorkPlan
 
 
 @admin.register(PatrolRoute)
@@ -30,25 +31,6 @@ class PatrolAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "kind", "district", "status", "length_m", "duration_s", "is_valid"]
     list_filter = ["kind", "status", "is_valid", "district"]
     date_hierarchy = "started_at"
-
-
-class PhotoInline(admin.TabularInline):
-    model = Photo
-    fields = ["client_id", "status", "sha256", "width", "height", "taken_at", "attempts"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Finding)
-class FindingAdmin(ReadOnlyAdmin):
-    list_display = ["found_at", "category", "agency", "reported_by", "patrol"]
-    list_filter = ["category"]
-    search_fields = ["description"]
-    inlines = [PhotoInline]
 
 
 @admin.register(FocusPlan)

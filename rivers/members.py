@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 
-from .models import Agency, Membership, Role
+from .access import access_change_record
+from .models import AccessAction, Agency, Membership, Role
 
 # GIS administrators keep the layers in the admin site: these apps' models are theirs to edit.
 GIS_ADMIN_GROUP = "GIS管理员 GIS administrators"
@@ -44,9 +45,12 @@ def member_add(*, username: str, agency: Agency, role: str, password: str | None
         # The unique constraint is the guard against a concurrent duplicate, not a prior lookup.
         try:
             with transaction.atomic():
-                return Membership.objects.create(user=user, agency=agency, role=role), True
+                membership = Membership.objects.create(user=user, agency=agency, role=role)
         except IntegrityError:
             return Membership.objects.get(user=user, agency=agency, role=role), False
+        # Called from the command line (add_member, load_demo), a system administrator's tool: no user named.
+        access_change_record(actor=None, obj=membership, action=AccessAction.ADD, by_anyone=True)
+        return membership, True
 
 
 def acting_agency(user, named: Agency | None = None) -> Agency | None:  # noqa: ANN001 - a user

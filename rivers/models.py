@@ -265,3 +265,41 @@ class ChiefAssignment(models.Model):
         if self._state.adding:
             exclude = {*(exclude or ()), "end_date"}
         super().validate_constraints(exclude=exclude)
+
+
+class AccessAction(models.TextChoices):
+    ADD = "add", "新增 added"
+    CHANGE = "change", "修改 changed"
+    DELETE = "delete", "删除 deleted"
+
+
+class AccessChange(models.Model):
+    """One change to who sees what (rivers.access): an agency's kind or district, a district's level or
+    parent, a membership, a user's rights. Append-only: the database refuses UPDATE and DELETE."""
+
+    at = models.DateTimeField("时间 when", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+", verbose_name="操作人 who"
+    )
+    action = models.CharField("操作 action", max_length=10, choices=AccessAction.choices)
+    subject = models.CharField("对象类型 model", max_length=100, help_text="e.g. rivers.agency")
+    object_id = models.CharField("对象 id", max_length=40)
+    object_repr = models.CharField("对象 object", max_length=200)
+    before = models.JSONField("修改前 before", default=dict, blank=True)
+    after = models.JSONField("修改后 after", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "权限变更记录 access change"
+        verbose_name_plural = "权限变更记录 access changes"
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["subject", "object_id"], name="accesschange_object")]
+        permissions = [
+            (
+                "manage_access",
+                "系统管理员：管理单位类型与辖区、成员和账号 System administrator: agencies' kind and district, "
+                "memberships, accounts",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()} {self.object_repr}"

@@ -9,12 +9,37 @@ from __future__ import annotations
 
 from django.contrib.gis.geos import MultiLineString, MultiPolygon
 
-from .models import Agency, AgencyKind, District, DistrictLevel, Reach, River, WaterBody
+from .access import access_change_record, guarded_values
+from .models import AccessAction, Agency, AgencyKind, District, DistrictLevel, Reach, River, WaterBody
+
+
+def _recorded_upsert(model, *, code: str, defaults: dict):  # noqa: ANN001, ANN202 - a model; (row, created)
+    """update_or_create by code, recording a new row or a change of its guarded fields (rivers.access).
+
+    The loaders run at the command line, which only a system administrator reaches: the record names
+    no user.
+    """
+    existing = model.objects.filter(code=code).first()
+    before = guarded_values(existing) if existing is not None else None
+    row, created = model.objects.update_or_create(code=code, defaults=defaults)
+    action = AccessAction.ADD if created else AccessAction.CHANGE
+    access_change_record(actor=None, obj=row, action=action, before=before, by_anyone=True)
+    return row, created
 
 
 def district_upsert(*, code: str, name: str, level: str, geom: MultiPolygon) -> tuple[District, bool]:
     """Create or update the district `code` (its parent is set separately, once all exist)."""
-    return District.objects.update_or_create(code=code, defaults={"name": name, "level": level, "geom": geom})
+    return _recorded_upsert(District, code=code, defaults={"name": name, "level": level, "geom": geom})
+
+
+def district_parent_set(district: District, parent: District | None) -> None:
+    """Give `district` its parent (recorded: the parent decides whose municipal procuratorate it is)."""
+    if district.parent_id == (parent.pk if parent else None):
+        return
+    before = guarded_values(district)
+    district.parent = parent
+    district.save(update_fields=["parent"])
+    access_change_record(actor=None, obj=district, action=AccessAction.CHANGE, before=before, by_anyone=True)
 
 
 def river_upsert(*, name: str, code: str | None = None) -> River:
@@ -38,7 +63,7 @@ def water_body_upsert(
 
 
 def agency_upsert(*, code: str, name: str, kind: str, district: District) -> tuple[Agency, bool]:
-    return Agency.objects.update_or_create(code=code, defaults={"name": name, "kind": kind, "district": district})
+    return _recorded_upsert(Agency, code=code, defaults={"name": name, "kind": kind, "district": district})
 
 
 # DESIGN §6: the agencies every city and district gets when a bundle brings no agencies.json.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.urls import reverse
+from django.utils.timezone import localdate as local_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -25,7 +29,8 @@ from ..batches import (
     batches_visible_to,
     half_year,
 )
-from ..models import Clue, TransferBatch
+from ..letters import letter_pdf
+from ..models import Clue, Transfer, TransferBatch
 from .figures import ErrorsAsJSONMixin, PeriodSerializer, period_from
 
 
@@ -148,10 +153,13 @@ class TransferBatchViewSet(
     serializer_class = TransferBatchSerializer
 
     def get_queryset(self):
+        # A batch lists only the clues the user may see: a confidential one sent in it does not exist
+        # for the liaison office that sees the batch (DESIGN §5).
+        visible = Transfer.objects.filter(clue__in=Clue.objects.visible_to(self.request.user)).select_related("clue")
         return (
             batches_visible_to(self.request.user)
             .select_related("from_agency", "to_agency", "created_by")
-            .prefetch_related("transfers__clue")
+            .prefetch_related(Prefetch("transfers", queryset=visible))
         )
 
     def get_renderers(self):
@@ -207,7 +215,7 @@ class TransferBatchViewSet(
         period = period_from(form, default=half_year())
         if not batch_may_send(request.user, agency):
             raise PermissionDenied(f"您在{agency.name}无权移送线索 / not allowed to send clues for {agency.code}")
-        groups = batch_prepare(agency=agency, period_start=period.start, period_end=period.end)
+        groups = batch_prepare(user=request.user, agency=agency, period_start=period.start, period_end=period.end)
         body = {"agency": agency, "period": period, "groups": groups}
         return Response(BatchPreviewSerializer(body, context=self.get_serializer_context()).data)
 
@@ -222,4 +230,10 @@ class TransferBatchViewSet(
         batch = self.get_object()
         if not batch.letter:
             raise Http404("移送函尚未生成 / the letter has not been made")
+        # Every transfer of the batch, not the prefetched visible ones.
+        hidden = Transfer.objects.filter(batch=batch).exclude(clue__in=Clue.objects.visible_to(request.user))
+        if hidden.exists():
+            # The kept letter names a clue this user may not see: they get a copy without it.
+            copy = letter_pdf(batch, today=local_date(batch.created_at), user=request.user)
+            return FileResponse(io.BytesIO(copy), content_type="application/pdf", filename=f"{batch.number}.pdf")
         return FileResponse(batch.letter.open("rb"), content_type="application/pdf", filename=f"{batch.number}.pdf")

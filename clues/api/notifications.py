@@ -9,7 +9,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..models import Notification
+from ..models import Clue, Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer):
@@ -31,8 +31,12 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     serializer_class = NotificationSerializer
 
     def get_queryset(self):
+        # A notification about a clue the user can no longer see (sent on, made confidential) goes
+        # with the clue (DESIGN §5).
+        visible = Q(clue__isnull=True) | Q(clue__in=Clue.objects.visible_to(self.request.user))
         return (
             Notification.objects.filter(user_id=self.request.user.pk)
+            .filter(visible)
             .select_related("clue")
             .alias(unread=ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField()))
             .order_by("-unread", "-created_at", "-pk")
@@ -52,5 +56,5 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=False, methods=["post"])
     def read_all(self, request):
         """Mark every unread notification of the user read; answer how many were."""
-        marked = Notification.objects.filter(user=request.user, read_at__isnull=True).update(read_at=timezone.now())
+        marked = self.get_queryset().filter(read_at__isnull=True).update(read_at=timezone.now())
         return Response({"marked": marked})

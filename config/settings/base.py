@@ -293,3 +293,50 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # --- end of database roles and connections -------------------------------------------------------
+
+# --- Sign-in and access (issue 7) ---------------------------------------------------------------
+# django-axes counts failed sign-ins on every door (/login/, /admin/login/, the API token endpoint):
+# after AXES_FAILURE_LIMIT failures for one username, or from one IP address, that username or
+# address is refused for the cool-off, the right password included. Attempts live in the database.
+import datetime  # noqa: E402
+
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own: by user, and by address
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "rivers.authentication.lockout_response"
+AXES_VERBOSE = False
+# An API token is refused after this many days; the token endpoint then issues a fresh one. Tokens are
+# revoked when the password changes or the account is deactivated (rivers.accounts).
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "rivers.authentication.ExpiringTokenAuthentication",
+    "rest_framework.authentication.SessionAuthentication",
+]
+# Throttles (rates per IP for anonymous requests, per user otherwise). The soak test registers 50
+# clues a second as one user, so a user's rate allows 100 a second; counted per second, because DRF
+# keeps one timestamp per request in the window (6000/min would read and write 6000 on each request).
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "rivers.authentication.AnonThrottle",
+    "rivers.authentication.UserThrottle",
+    "rivers.authentication.ScopeThrottle",
+]
+API_THROTTLE_RATES = {
+    "anon": env("API_THROTTLE_ANON", default="120/min"),
+    "user": env("API_THROTTLE_USER", default="100/s"),
+    "sign_in": env("API_THROTTLE_SIGN_IN", default="30/min"),  # the token endpoint, per IP
+}
+# Behind N reverse proxies, the client's address is the N-th from the right of X-Forwarded-For (for
+# lockouts and throttles alike); 0 reads REMOTE_ADDR, right when gunicorn faces the clients itself.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+# --- end of sign-in and access ---

@@ -66,21 +66,28 @@ def pdf_text(content: bytes) -> str:
 
 def test_prepare_groups_the_unsent_clues_of_the_period_by_recipient(people, office):
     agency = Agency.objects.get(code="990001-RCO")
-    groups = batch_prepare(agency=agency, period_start=HALF.start, period_end=HALF.end)
+    groups = batch_prepare(user=people["west_ro"], agency=agency, period_start=HALF.start, period_end=HALF.end)
     assert [(g.recipient.code, [c.code for c in g.clues]) for g in groups] == [
         ("990000-PROC", codes(office["cross"])),
         ("990001-PROC", codes(office["west_1"], office["west_2"])),
         ("990002-PROC", codes(office["east"])),
     ]
     assert [a.code for a in groups[0].copies] == ["990001-PROC", "990002-PROC"]
-    earlier = batch_prepare(agency=agency, period_start=HALF.start - datetime.timedelta(days=1), period_end=HALF.start)
+    earlier = batch_prepare(
+        user=people["west_ro"],
+        agency=agency,
+        period_start=HALF.start - datetime.timedelta(days=1),
+        period_end=HALF.start,
+    )
     assert [[c.code for c in g.clues] for g in earlier] == [codes(office["old"])]
 
 
 def test_a_procuratorate_clue_routed_to_itself_is_not_sent_but_accepted(people):
     own = register(people["west_proc"], "990001-PROC", 4_000, 1_050, source="procuratorate")
     cross = register(people["west_proc"], "990001-PROC", 7_000, 5_020, source="procuratorate")
-    groups = batch_prepare(agency=own.registering_agency, period_start=HALF.start, period_end=HALF.end)
+    groups = batch_prepare(
+        user=people["west_proc"], agency=own.registering_agency, period_start=HALF.start, period_end=HALF.end
+    )
     assert [(g.recipient.code, [c.code for c in g.clues]) for g in groups] == [("990000-PROC", [cross.code])]
     with pytest.raises(BatchRefused, match="accept it"):
         batch_send(
@@ -116,13 +123,18 @@ def test_send_makes_one_batch_per_recipient_with_its_transfers_and_letter(people
     assert [(b["to_agency"]["code"], b["number"], b["clues"]) for b in body] == [
         ("990000-PROC", f"990001-RCO-{YEAR}-1", codes(office["cross"])),
         ("990001-PROC", f"990001-RCO-{YEAR}-2", codes(office["west_1"], office["west_2"])),
-        ("990002-PROC", f"990001-RCO-{YEAR}-3", codes(office["east"])),
+        # The confidential clue went to 乙区's procuratorate: from then on it does not exist for the
+        # river office that sent it (DESIGN §5), not even in its batch; the receiver sees it there.
+        ("990002-PROC", f"990001-RCO-{YEAR}-3", []),
     ]
+    east_batch = client_for(people["east_proc"]).get(f"/api/v1/batches/{body[2]['id']}/").json()
+    assert east_batch["clues"] == codes(office["east"])
     for item in body:
         batch = TransferBatch.objects.get(pk=item["id"])
         assert batch.from_agency.code == "990001-RCO"
         assert (batch.period_start, batch.period_end) == (HALF.start, HALF.end)
-        assert sorted(t.clue.code for t in batch.transfers.all()) == item["clues"]
+        visible = batch.transfers.filter(clue__in=Clue.objects.visible_to(people["west_ro"]))
+        assert sorted(t.clue.code for t in visible) == item["clues"]
         assert all(t.to_agency_id == batch.to_agency_id for t in batch.transfers.all())
         assert item["letter_url"].endswith(f"/api/v1/batches/{batch.pk}/letter.pdf")
     sent = [office[name] for name in ("west_1", "west_2", "cross", "east")]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from clues.deadlines import add_months, deadline, due_soon_until, policy_check, policy_in_force
 from clues.models import ClueEvent, DeadlinePolicy, DeadlineRule
 from clues.workflow import clue_step
-from rivers.models import Agency
+from rivers.models import Agency, Membership
 from tests.clues.conftest import register
 
 D = datetime.date
@@ -155,7 +155,10 @@ def test_admin_neither_changes_nor_deletes_a_policy_row(admin_client):
     assert policy.amount == 1
 
 
-def test_admin_shows_a_clue_on_a_map_with_its_history_and_changes_nothing(admin_client, people):
+def test_admin_shows_a_clue_on_a_map_with_its_history_and_changes_nothing(admin_client, admin_user, people):
+    # The admin shows a superuser only the clues their agencies may see (DESIGN §5): this one works
+    # in the procuratorate the clue is sent to.
+    Membership.objects.create(user=admin_user, agency=Agency.objects.get(code="990001-PROC"), role="prosecutor")
     west_ro = people["west_ro"]
     clue = clue_step(clue=register(west_ro, "990001-RCO", 4_000, 1_050), user=west_ro, step="send")
     page = admin_client.get(f"/admin/clues/clue/{clue.pk}/change/")

@@ -290,10 +290,19 @@ def test_the_half_yearly_reminder_names_no_confidential_clue_to_those_who_may_no
     plain = register(staff["west_ro"], "990001-RCO", 4_100, 1_050)
     Clue.objects.filter(pk=secret.pk).update(created_at=timezone.now() - datetime.timedelta(days=240))
     deadlines_sweep(today=timezone.localdate())
-    assert told("transfer_interval_overdue") == {"west_ro", "west_liaison"}
-    for notice in Notification.objects.filter(kind="transfer_interval_overdue"):
-        assert notice.clue == plain
-        assert secret.code not in notice.message and " 1 " in notice.message
+    # Only the confidential clue is overdue: the office that holds it is told of both of its clues;
+    # the liaison office, for which the clue does not exist, of nothing (the plain one is not due).
+    assert told("transfer_interval_overdue") == {"west_ro"}
+    notice = Notification.objects.get(kind="transfer_interval_overdue")
+    assert notice.clue == secret and " 2 " in notice.message
+    assert not Notification.objects.filter(user=staff["west_liaison"]).exists()
+
+    # Once the plain clue is overdue too, the liaison office is told of it alone.
+    Clue.objects.filter(pk=plain.pk).update(created_at=timezone.now() - datetime.timedelta(days=200))
+    deadlines_sweep(today=timezone.localdate())
+    liaison = Notification.objects.get(user=staff["west_liaison"], kind="transfer_interval_overdue")
+    assert liaison.clue == plain
+    assert secret.code not in liaison.message and " 1 " in liaison.message
 
 
 def test_clues_a_procuratorate_registers_are_not_batched(staff):
