@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from django.db.models import QuerySet
-from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from config.api_input import serializers
 from patrols.models import PatrolRoute
 from rivers.models import District, Reach, WaterBody
 from rivers.serializers import DistrictSerializer, ReachSerializer, WaterBodySerializer

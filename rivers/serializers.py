@@ -1,5 +1,6 @@
-from rest_framework import serializers
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from config.api_input import serializers
 
 from .models import Agency, District, Reach, WaterBody
 
