@@ -6,7 +6,6 @@ import math
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from config.api_input import serializers
 from gis_data.coords import geojson_crs_srid, point_to_wgs84
@@ -295,7 +294,7 @@ class SuggestionReplySerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class ClueGeoSerializer(GeoFeatureModelSerializer):
+class ClueGeoSerializer(serializers.GeoFeatureModelSerializer):
     """A clue as a GeoJSON feature for the review map."""
 
     class Meta:

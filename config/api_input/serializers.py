@@ -19,6 +19,7 @@ import uuid
 
 from django.http import QueryDict
 from rest_framework import serializers as drf
+from rest_framework_gis import serializers as gis
 
 BIGINT_MAX = 2**63 - 1
 UUID_FORM = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -184,12 +185,22 @@ STRICT_MAPPING = {
 }
 
 
+def strict_mapping(mapping: dict) -> dict:
+    """Return a ModelSerializer's model-field → serializer-field mapping with the strict fields above."""
+    return {model_field: STRICT_MAPPING.get(field, field) for model_field, field in mapping.items()}
+
+
 class ModelSerializer(drf.ModelSerializer):
     """A ModelSerializer whose fields built from the model are the strict ones above."""
 
-    serializer_field_mapping = {
-        model_field: STRICT_MAPPING.get(field, field)
-        for model_field, field in drf.ModelSerializer.serializer_field_mapping.items()
-    }
+    serializer_field_mapping = strict_mapping(drf.ModelSerializer.serializer_field_mapping)
+    serializer_related_field = PrimaryKeyRelatedField
+    serializer_choice_field = ChoiceField
+
+
+class GeoFeatureModelSerializer(gis.GeoFeatureModelSerializer):
+    """djangorestframework-gis's GeoJSON feature serializer, with the strict fields above."""
+
+    serializer_field_mapping = strict_mapping(gis.GeoFeatureModelSerializer.serializer_field_mapping)
     serializer_related_field = PrimaryKeyRelatedField
     serializer_choice_field = ChoiceField
