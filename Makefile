@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Each installs what is missing first.
-.PHONY: run test lint lock stop clean demo
+.PHONY: run test lint lock stop clean demo fuzz
 
 PYTHON := .venv/bin/python
 
@@ -17,6 +17,14 @@ demo:
 	@scripts/services.sh start
 	@$(PYTHON) manage.py migrate --noinput -v 0
 	@$(PYTHON) manage.py load_demo
+
+# Fuzz the API from its OpenAPI schema (schemathesis), longer and randomised; `make test` runs a short,
+# fixed run. Prints the number of cases and of server errors. FUZZ_MAX_EXAMPLES: cases per operation and mode.
+fuzz:
+	@scripts/bootstrap.sh test
+	@scripts/services.sh start
+	@DJANGO_SETTINGS_MODULE=config.settings.test FUZZ_RANDOM=1 FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-50} \
+		.venv-test/bin/pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 lint:
 	@scripts/bootstrap.sh test

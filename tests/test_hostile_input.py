@@ -441,3 +441,18 @@ def test_duplicates_are_ranked_by_metres_not_degrees(people):
     new = client.post("/api/v1/clues/", clue_body(location=location(4_000, 1_000)), format="json").json()
     assert [d["code"] for d in new["possible_duplicates"]] == [east["code"], north["code"]]
     assert new["possible_duplicates_count"] == 2
+
+
+@pytest.mark.parametrize(
+    "url, body",
+    [
+        ("/api/v1/focus/", {"district": "\x00", "year": 2026, "items": [{"category": "obstruction"}]}),
+        ("/api/v1/work-plans/", {"district": "9900\x0001", "year": 2026, "content": "要点"}),
+        ("/api/v1/clues/", {**clue_body(), "agency": "990001-RCO\x00"}),
+    ],
+)
+def test_nul_in_json_text_that_is_looked_up_is_400(people, url, body):
+    response = client_for(people["west_liaison"]).post(url, body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert "NUL" in str(response.json())
+    assert_nothing_written()

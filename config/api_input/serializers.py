@@ -27,6 +27,7 @@ UUID_FORM = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 NOT_TEXT = "须为字符串 / must be a string"
 NOT_UUID = "须为 UUID 字符串（如 123e4567-e89b-12d3-a456-426614174000）/ must be a UUID string, 8-4-4-4-12 hex digits"
 NOT_BOOLEAN = "须为布尔值 true 或 false / must be a boolean, true or false"
+HAS_NUL = "不能包含 NUL 字符 / must not contain NUL characters"
 NOT_NUMBER = "须为数值 / must be a number"
 NOT_FINITE = "须为有限数值 / must be a finite number"
 
@@ -41,13 +42,20 @@ def from_text_form(field: drf.Field) -> bool:
     return isinstance(getattr(root, "initial_data", None), QueryDict)
 
 
+def text_or_fail(data: object) -> str:
+    """Return `data` if it is a string PostgreSQL can store, else raise the 400 saying why."""
+    if not isinstance(data, str):
+        raise drf.ValidationError(NOT_TEXT, code="invalid")
+    if "\x00" in data:  # refused here, before a subclass looks the text up in the database
+        raise drf.ValidationError(HAS_NUL, code="null_characters_not_allowed")
+    return data
+
+
 class StrictTextMixin:
-    """Text is a string: no number, boolean or list turned into its text."""
+    """Text is a string without NUL: no number, boolean or list turned into its text."""
 
     def to_internal_value(self, data):  # noqa: ANN001, ANN201
-        if not isinstance(data, str):
-            raise drf.ValidationError(NOT_TEXT, code="invalid")
-        return super().to_internal_value(data)
+        return super().to_internal_value(text_or_fail(data))
 
 
 class CharField(StrictTextMixin, drf.CharField):
@@ -147,9 +155,7 @@ class SlugRelatedField(drf.SlugRelatedField):
     """A row named by its code: the code is a string."""
 
     def to_internal_value(self, data):  # noqa: ANN001, ANN201
-        if not isinstance(data, str):
-            raise drf.ValidationError(NOT_TEXT, code="invalid")
-        return super().to_internal_value(data)
+        return super().to_internal_value(text_or_fail(data))
 
 
 class PrimaryKeyRelatedField(drf.PrimaryKeyRelatedField):
