@@ -5,10 +5,10 @@
 Every name not defined here is DRF's own (`serializers.SerializerMethodField`, `ValidationError`…).
 DRF coerces what it is given: `"description": 12345` became the text "12345", `"client_uuid": 5`
 the UUID 00000000-…-000000000005 (so small integers from different users collided), `"confidential":
-"yes"` became True. Here a JSON body must carry the declared JSON type: text is a JSON string, a UUID a
-string in 8-4-4-4-12 form, a boolean `true`/`false`, a number a number (never a boolean). Query
-strings and forms carry only text, so there numbers and booleans keep DRF's spellings ("2026",
-"true"). Integers are bounded by a bigint, floats must be finite: nothing reaches SQL that overflows.
+"yes"` became True. Here a JSON body must carry the declared JSON type: text is a JSON string (without
+NUL), a UUID a string in 8-4-4-4-12 form, a boolean `true`/`false`; a number is never a boolean.
+Query strings and forms carry only text, so there booleans keep DRF's spellings ("true", "1").
+Integers are bounded by a bigint, floats must be finite: nothing reaches SQL that overflows.
 """
 
 from __future__ import annotations
@@ -110,8 +110,9 @@ class ChoiceField(drf.ChoiceField):
 
 class MultipleChoiceField(drf.MultipleChoiceField):
     def to_internal_value(self, data):  # noqa: ANN001, ANN201
-        if isinstance(data, list) and any(isinstance(item, bool) or not isinstance(item, str | int) for item in data):
-            self.fail("not_a_list", input_type=type(data).__name__)
+        for item in data if isinstance(data, list) else []:
+            if isinstance(item, bool) or not isinstance(item, str | int):
+                self.fail("invalid_choice", input=item)
         return super().to_internal_value(data)
 
 
