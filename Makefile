@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Each installs what is missing first.
-.PHONY: run test lint lock stop clean demo soak
+.PHONY: run test lint lock stop clean demo soak fuzz
 
 PYTHON := .venv/bin/python
 
@@ -22,6 +22,14 @@ demo:
 # figures: make soak [SOAK_ARGS="--rate 50 --seconds 30 --url http://127.0.0.1:8000"]
 soak:
 	@python3 scripts/soak.py $(SOAK_ARGS)
+
+# Fuzz the API from its OpenAPI schema (schemathesis), longer and randomised; `make test` runs a short,
+# fixed run. Prints the number of cases and of server errors. FUZZ_MAX_EXAMPLES: cases per operation and mode.
+fuzz:
+	@scripts/bootstrap.sh test
+	@scripts/services.sh start
+	@DJANGO_SETTINGS_MODULE=config.settings.test FUZZ_RANDOM=1 FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-50} \
+		.venv-test/bin/pytest tests/test_fuzz.py -q -p no:cacheprovider
 
 lint:
 	@scripts/bootstrap.sh test

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from rivers.models import Agency, Reach, WaterBody
+from rivers.querysets import MetresBetween, geometry_value
 from rivers.routing import Routing, city_of, route
 
 from .history import event_record
@@ -161,8 +163,35 @@ def possible_duplicates(clue: Clue, user):  # noqa: ANN001, ANN201 - a user; a q
         .filter(category=clue.category, reach=clue.reach, water_body=clue.water_body)
         .filter(created_at__gte=clue.created_at - window, created_at__lte=clue.created_at + window)
         .exclude(pk=clue.pk)
+        # A box in degrees that surely holds the circle lets the GiST index find the candidates;
+        # the distance on the ground then decides.
+        .filter(geom__dwithin=(clue.geom, degrees_covering(settings.DUPLICATE_DISTANCE_M, clue.geom.y)))
         .within_metres(clue.geom, metres=settings.DUPLICATE_DISTANCE_M)
+        .annotate(distance_m=MetresBetween("geom", geometry_value(clue.geom)))
+        .order_by("distance_m", "pk")
     )
+
+
+def degrees_covering(metres: float, lat: float) -> float:
+    """Return a distance in degrees no shorter than `metres` in any direction around latitude `lat`."""
+    # A degree of longitude is the shorter one: 111.32 km × cos(lat), taken a degree further poleward.
+    shortest_degree_m = 110_000.0 * math.cos(math.radians(min(abs(lat) + 1.0, 89.0)))
+    return metres / shortest_degree_m
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    nearest: list[Clue]  # by distance on the ground, each with `distance_m`
+    count: int  # all of them
+
+
+def duplicates_nearest(clue: Clue, user, *, shown: int | None = None) -> Duplicates:  # noqa: ANN001 - a user
+    """Return the nearest `shown` (DUPLICATES_SHOWN) possible duplicates of `clue` and how many there are."""
+    limit = settings.DUPLICATES_SHOWN if shown is None else shown
+    candidates = possible_duplicates(clue, user)
+    nearest = list(candidates[:limit])
+    # Fewer than asked for: they are all there is, and the count needs no second query.
+    return Duplicates(nearest=nearest, count=len(nearest) if len(nearest) < limit else candidates.count())
 
 
 # Clues made from findings get a client_uuid derived from the finding's: asking twice gives one clue.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from config.api_input import serializers
+from gis_data.coords import geojson_crs_srid, point_to_wgs84
 from patrols.serializers import PhotoSerializer
 from rivers.members import acting_agency
 from rivers.models import Agency
@@ -18,10 +19,20 @@ from .models import Category, Clue, ClueEvent, Source, Suggestion, Transfer
 
 POINT_SCHEMA = {
     "type": "object",
-    "description": "GeoJSON Point, WGS84 lon/lat",
+    "description": "GeoJSON Point, WGS84 lon/lat unless a `crs` names another supported EPSG code",
     "properties": {
         "type": {"type": "string", "enum": ["Point"]},
         "coordinates": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3},
+        "crs": {
+            "type": "object",
+            "nullable": True,
+            "description": "GeoJSON 2008 named crs, e.g. EPSG:4490, EPSG:4545 or EPSG:3857; transformed to WGS84",
+            "properties": {
+                "type": {"type": "string", "enum": ["name"]},
+                "properties": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+            },
+            "required": ["type", "properties"],
+        },
     },
     "required": ["type", "coordinates"],
     "example": {"type": "Point", "coordinates": [106.651, 29.028]},
@@ -30,7 +41,12 @@ POINT_SCHEMA = {
 
 @extend_schema_field(POINT_SCHEMA)
 class LocationField(serializers.Field):
-    """A GeoJSON Point in WGS84 lon/lat; anything else (NaN, out of range, other types) is refused."""
+    """A GeoJSON Point stored in WGS84 lon/lat; anything else (NaN, out of range, other types) is refused.
+
+    A `crs` member naming a supported EPSG code (API_GEOJSON_SRIDS: CGCS2000 4490, its Gauss-Krüger
+    zone 4545, Web Mercator 3857) is transformed to WGS84 and the result checked like any lon/lat;
+    another crs is refused, never read as lon/lat.
+    """
 
     default_error_messages = {
         "invalid": '须为 GeoJSON Point：{{"type": "Point", "coordinates": [经度, 纬度]}} / must be a GeoJSON Point',
@@ -49,7 +65,20 @@ class LocationField(serializers.Field):
             or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates)
         ):
             self.fail("invalid")
-        lon, lat = float(coordinates[0]), float(coordinates[1])
+        try:
+            srid = geojson_crs_srid(data.get("crs"), settings.API_GEOJSON_SRIDS)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="crs") from exc
+        try:
+            x, y = float(coordinates[0]), float(coordinates[1])
+        except OverflowError:  # an integer of hundreds of digits
+            self.fail("range")
+        if not (math.isfinite(x) and math.isfinite(y)):
+            self.fail("range")
+        try:
+            lon, lat = point_to_wgs84(x, y, srid)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc), code="range") from exc
         if not (math.isfinite(lon) and math.isfinite(lat)) or not (-180 <= lon <= 180 and -90 <= lat <= 90):
             self.fail("range")
         return Point(lon, lat, srid=4326)
@@ -265,7 +294,7 @@ class SuggestionReplySerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class ClueGeoSerializer(GeoFeatureModelSerializer):
+class ClueGeoSerializer(serializers.GeoFeatureModelSerializer):
     """A clue as a GeoJSON feature for the review map."""
 
     class Meta:

@@ -3,12 +3,12 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.routers import DefaultRouter
 
 from clues.api.batches import TransferBatchViewSet
 from clues.api.clues import ClueViewSet, SuggestionViewSet
 from clues.api.figures import FiguresView
 from clues.api.notifications import NotificationViewSet
+from config.api_input.routers import NumericIdRouter
 from patrols.api.findings import FindingViewSet
 from patrols.api.patrols import PatrolViewSet
 from patrols.api.photos import FindingPhotosView, PhotoFileView
@@ -16,7 +16,7 @@ from patrols.api.plans import ComplianceView, FocusView, WorkPlanView
 from rivers.api import DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
 from rivers.signin import TokenObtainView
 
-router = DefaultRouter()
+router = NumericIdRouter()
 router.register("districts", DistrictViewSet)
 router.register("reaches", ReachViewSet)
 router.register("waterbodies", WaterBodyViewSet)

@@ -8,13 +8,17 @@ EPSG code: it is WGS84 shifted by a published, non-invertible formula, so it is 
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Collection
 
 import numpy as np
 import shapely
-from django.contrib.gis.geos import GEOSGeometry
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
 
-from .geometry import WGS84
+from .geometry import WGS84, GeometryProblem
+from .readers import srid_from_crs_name, to_wgs84
 
 # What `--srid gcj02` names: lon/lat in GCJ-02, as copied from Amap, Tencent or Google China maps.
 GCJ02 = "gcj02"
@@ -31,6 +35,11 @@ CHINA_LAT = (0.8293, 55.8271)
 # Inverse iterations stop once a step is below this (1e-10° is about 0.01 mm on the ground).
 INVERSE_STEP_DEG = 1e-10
 INVERSE_MAX_STEPS = 30
+
+# A coordinate beyond this (metres or degrees) lies outside every CRS on Earth; PROJ is not asked.
+PROJECTED_LIMIT = 1e8
+# A point inside its CRS's domain transforms back to itself, to well within this (metres or degrees).
+ROUND_TRIP_TOLERANCE = 1e-3
 
 EPSG_CODE = re.compile(r"^(?:EPSG:{1,2})?(\d+)$", re.IGNORECASE)
 
@@ -127,3 +136,48 @@ def geometry_gcj02_to_wgs84(geom: GEOSGeometry) -> GEOSGeometry:
 def geometry_wgs84_to_gcj02(geom: GEOSGeometry) -> GEOSGeometry:
     """Return a copy of `geom` (WGS84 lon/lat) in GCJ-02 (SRID left at 4326: GCJ-02 has no code)."""
     return _geometry_map(geom, wgs84_to_gcj02_array)
+
+
+def geojson_crs_srid(crs: object, supported: Collection[int]) -> int:
+    """Return the EPSG code a GeoJSON `crs` member names, if it is one of `supported`; absent or null is WGS84.
+
+    The member is the named form of GeoJSON 2008 (`{"type": "name", "properties": {"name": "EPSG:3857"}}`,
+    URNs such as "urn:ogc:def:crs:EPSG::4545" and CRS84 included), as the bundle loader reads it.
+    Anything else raises ValueError with a message naming the crs.
+    """
+    if crs is None:
+        return WGS84
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    if not isinstance(crs, dict) or not isinstance(crs.get("properties"), dict) or not isinstance(name, str):
+        raise ValueError(
+            'crs 须为 {"type": "name", "properties": {"name": "EPSG:代码"}} / '
+            'crs must be {"type": "name", "properties": {"name": "EPSG:<code>"}}'
+        )
+    srid = srid_from_crs_name(name)  # ReadError, a ValueError, names what it cannot read
+    if srid not in supported:
+        codes = ", ".join(f"EPSG:{code}" for code in supported)
+        raise ValueError(f"不支持的坐标系 {name!r}，可用：{codes} / unsupported crs {name!r}: use one of {codes}")
+    return srid
+
+
+def point_to_wgs84(x: float, y: float, srid: int) -> tuple[float, float]:
+    """Return the WGS84 lon/lat of a point given in EPSG `srid` (x, y in that CRS's GIS order: east, north).
+
+    A point outside the CRS's domain raises GeometryProblem (a ValueError): PROJ would wrap it round
+    the globe (x = 10^8 in EPSG:3857 came out as 178°E), so the result must transform back to it.
+    """
+    if srid == WGS84:
+        return x, y
+    if not (abs(x) <= PROJECTED_LIMIT and abs(y) <= PROJECTED_LIMIT):  # PROJ spins for minutes on 1e20
+        raise GeometryProblem(f"坐标超出 EPSG:{srid} 的范围 / coordinates outside EPSG:{srid}")
+    lonlat = to_wgs84(Point(x, y), srid)
+    back = GEOSGeometry(lonlat.wkb, srid=WGS84)
+    try:
+        back.transform(srid)
+    except (GDALException, GEOSException) as exc:
+        raise GeometryProblem(f"坐标超出 EPSG:{srid} 的范围 / coordinates outside EPSG:{srid}") from exc
+    if not math.isclose(back.x, x, abs_tol=ROUND_TRIP_TOLERANCE) or not math.isclose(
+        back.y, y, abs_tol=ROUND_TRIP_TOLERANCE
+    ):
+        raise GeometryProblem(f"坐标超出 EPSG:{srid} 的范围 / coordinates outside EPSG:{srid}")
+    return lonlat.x, lonlat.y

@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db.models import QuerySet
-from rest_framework import serializers
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from config.api_input import serializers
 from patrols.models import PatrolRoute
 from rivers.models import District, Reach, WaterBody
 from rivers.serializers import DistrictSerializer, ReachSerializer, WaterBodySerializer
@@ -63,7 +62,7 @@ class ExportError(Exception):
     """A layer that cannot be written; the message says why."""
 
 
-class PatrolRouteSerializer(GeoFeatureModelSerializer):
+class PatrolRouteSerializer(serializers.GeoFeatureModelSerializer):
     """A patrol route as a GeoJSON feature, in the style of the API's layers (routes have no endpoint yet)."""
 
     district = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -78,7 +77,7 @@ class PatrolRouteSerializer(GeoFeatureModelSerializer):
 @dataclass(frozen=True)
 class ExportTarget:
     queryset: Callable[[], QuerySet]
-    serializer: type[GeoFeatureModelSerializer]
+    serializer: type[serializers.GeoFeatureModelSerializer]
     geometry_type: str  # ogr2ogr -nlt: a Shapefile holds one geometry type
 
 

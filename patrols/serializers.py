@@ -1,8 +1,9 @@
 """Serializers shared by the patrol and clue APIs."""
 
 from django.urls import reverse
-from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
+
+from config.api_input import serializers
 
 from .models import Photo, PhotoStatus
 

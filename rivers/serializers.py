@@ -1,5 +1,4 @@
-from rest_framework import serializers
-from rest_framework_gis.serializers import GeoFeatureModelSerializer
+from config.api_input import serializers
 
 from .models import Agency, District, Reach, WaterBody
 
@@ -16,7 +15,7 @@ class AgencyRefSerializer(serializers.ModelSerializer):
         fields = ["code", "name"]
 
 
-class DistrictSerializer(GeoFeatureModelSerializer):
+class DistrictSerializer(serializers.GeoFeatureModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
@@ -26,7 +25,7 @@ class DistrictSerializer(GeoFeatureModelSerializer):
         fields = ["code", "name", "level", "parent"]
 
 
-class ReachSerializer(GeoFeatureModelSerializer):
+class ReachSerializer(serializers.GeoFeatureModelSerializer):
     river = serializers.CharField(source="river.name", read_only=True)
     districts = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
@@ -37,7 +36,7 @@ class ReachSerializer(GeoFeatureModelSerializer):
         fields = ["code", "name", "river", "level", "length_m", "districts", "is_cross_district"]
 
 
-class WaterBodySerializer(GeoFeatureModelSerializer):
+class WaterBodySerializer(serializers.GeoFeatureModelSerializer):
     districts = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
 
     class Meta:

@@ -12,13 +12,12 @@ from rest_framework.exceptions import APIException, PermissionDenied, Validation
 from rest_framework.response import Response
 
 from rivers.filters import BboxFilter
-from rivers.querysets import MetresBetween, geometry_value
 from rivers.routing import RoutingError
 
 from ..filters import ClueFilter
 from ..history import HistoryTampered
 from ..models import Clue, Suggestion, Transfer
-from ..registration import RegistrationConflict, clue_register, possible_duplicates
+from ..registration import RegistrationConflict, clue_register, duplicates_nearest, possible_duplicates
 from ..serializers import (
     ClueDetailSerializer,
     ClueEventSerializer,
@@ -133,23 +132,17 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise ValidationError({"location": [str(exc)]}) from exc
         clue = self.get_queryset().get(pk=registration.clue.pk)
         body = ClueDetailSerializer(clue, context=self.get_serializer_context()).data
-        body["possible_duplicates"] = DuplicateSerializer(
-            self._duplicates(clue), many=True, context=self.get_serializer_context()
-        ).data
+        duplicates = duplicates_nearest(clue, request.user)
+        # The nearest few (DUPLICATES_SHOWN) and how many there are; GET …/duplicates/ lists them all.
+        body["possible_duplicates"] = DuplicateSerializer(duplicates.nearest, many=True).data
+        body["possible_duplicates_count"] = duplicates.count
         return Response(body, status=status.HTTP_201_CREATED if registration.created else status.HTTP_200_OK)
-
-    def _duplicates(self, clue: Clue):  # noqa: ANN202
-        return (
-            possible_duplicates(clue, self.request.user)
-            .annotate(distance_m=MetresBetween("geom", geometry_value(clue.geom)))
-            .order_by("distance_m")
-        )
 
     @extend_schema(responses=DuplicateSerializer(many=True))
     @action(detail=True)
     def duplicates(self, request, pk=None):
         """可能重复的线索 Open clues of the same category on the same reach, near in space and time."""
-        return Response(DuplicateSerializer(self._duplicates(self.get_object()), many=True).data)
+        return Response(DuplicateSerializer(possible_duplicates(self.get_object(), request.user), many=True).data)
 
     @extend_schema(responses=ClueEventSerializer(many=True))
     @action(detail=True)

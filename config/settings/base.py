@@ -340,3 +340,27 @@ if TRUSTED_PROXY_COUNT:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
     REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 # --- end of sign-in and access ---
+
+# --- API input (issue 7: config.api_input) -------------------------------------------------------
+# What a request may carry: JSON nested at most this deep and this long (Python's decoder recurses
+# per level, so a body nested thousands deep would otherwise end in RecursionError, a 500); lists
+# answer at most API_MAX_PAGE_SIZE rows whatever `?limit=` asks for; strict field types come from
+# config.api_input.serializers; query strings and paths with control characters are refused.
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=64)
+API_JSON_MAX_BYTES = env.int("API_JSON_MAX_BYTES", default=10 * 1024 * 1024)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=1000)
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "config.api_input.parsers.BoundedJSONParser",
+    "rest_framework.parsers.FormParser",
+    "rest_framework.parsers.MultiPartParser",
+]
+REST_FRAMEWORK["DEFAULT_PAGINATION_CLASS"] = "config.api_input.pagination.BoundedLimitOffsetPagination"
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "config.api_input.middleware.RefuseControlCharactersMiddleware",
+)
+# The GeoJSON `crs` an API geometry may name (clue and finding `location`); it is transformed to WGS84.
+API_GEOJSON_SRIDS = env.list("API_GEOJSON_SRIDS", cast=int, default=[4326, 4490, 4545, 3857])
+# Registration answers the nearest few possible duplicates, with their total count.
+DUPLICATES_SHOWN = env.int("DUPLICATES_SHOWN", default=5)
+# --- end of API input ----------------------------------------------------------------------------

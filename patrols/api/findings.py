@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from clues.evidence import findings_visible_to, may_see_originals
 from clues.registration import FindingWithoutLocation, RegistrationConflict, clue_from_finding
 from clues.serializers import ClueDetailSerializer, LocationField
+from config.api_input import serializers
 from rivers.categories import Category
 from rivers.members import acting_agency
 from rivers.models import Agency

@@ -9,13 +9,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework_gis.fields import GeometryField
 
+from config.api_input import serializers
+from config.api_input.parsers import BoundedJSONParser
 from gis_data.gpx import Fix, GpxError, gpx_read, gpx_write
 from rivers.members import acting_agency
 from rivers.models import Agency, District
@@ -201,7 +203,7 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         },
         responses=PatrolSerializer,
     )
-    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, JSONParser])
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser, BoundedJSONParser])
     def gpx(self, request, pk=None):
         """GPX: GET exports the patrol's track; POST imports a track recorded elsewhere."""
         patrol = self.get_object()

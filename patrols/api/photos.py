@@ -9,13 +9,14 @@ from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clues.evidence import findings_visible_to, may_add_photos, may_see_originals, photos_visible_to
+from config.api_input import serializers
 
 from ..models import PhotoStatus
 from ..photos import KIND_BY_CONTENT_TYPE, PhotoConflict, PhotoRejected, photo_upload, too_large_message

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api_input import serializers
 from rivers.categories import Category
 from rivers.models import Agency, District
 from rivers.serializers import DistrictRefSerializer
