@@ -11,10 +11,12 @@ import datetime
 from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from config.api_input import serializers
 
 from .accounts import token_issue
 from .authentication import ScopeThrottle, lockout_response

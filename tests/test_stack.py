@@ -44,6 +44,7 @@ REPO = Path(settings.BASE_DIR)
 DEMO_PASSWORD = "river-demo-2026"  # gis_data/management/commands/load_demo.py
 START_TIMEOUT_S = 240  # migrate a new database, load the demo, wait for the worker and beat
 PROCESS_TIMEOUT_S = 90
+APP_ROLE = "rivers_app"  # scripts/services.sh: the role that owns nothing (issue 7 §7)
 RECOVERY_BOUND_S = 120  # issue 7 §8: processed within 2 minutes of the worker's return
 BROKER_DB, CACHE_DB = 4, 5  # make run uses 0 and 1, the tests 2 and 3
 
@@ -178,15 +179,20 @@ def stack(tmp_path_factory):
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')  # a generated name, not input
+    # The two roles of make run's own database: migrate as the owner, serve and work as rivers_app.
+    subprocess.run(["scripts/services.sh", "roles", name], cwd=REPO, check=True, capture_output=True, timeout=120)
     run_dir = tmp_path_factory.mktemp("stack")
     port = free_port()
     auth = quote(dsn["user"]) + (":" + quote(dsn["password"]) if dsn["password"] else "")
     host, query = ("", f"?host={quote(dsn['host'])}") if dsn["host"].startswith("/") else (dsn["host"], "")
-    database_url = f"postgis://{auth}@{host}{':' + str(dsn['port']) if 'port' in dsn else ''}/{name}{query}"
+    where = f"{host}{':' + str(dsn['port']) if 'port' in dsn else ''}/{name}{query}"
+    owner_url = f"postgis://{auth}@{where}"
+    app_url = f"postgis://{APP_ROLE}@{where}"  # the local cluster trusts its socket
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": app_url,
+        "DATABASE_OWNER_URL": owner_url,
         "REDIS_URL": redis_urls[0],
         "CACHE_URL": redis_urls[1],
         "MEDIA_ROOT": str(run_dir / "media"),
@@ -401,6 +407,13 @@ def test_the_stack_processes_a_joint_patrol_its_photo_and_its_coverage(stack):
     status, display = stack.request("GET", photo["urls"]["display"], token=token)
     assert status == 200 and display[:3] == b"\xff\xd8\xff"  # a JPEG: the display copy is served
     assert patrol["coverage"], patrol  # the track runs along a demo reach
+    # The site and the worker did all this as the role that owns nothing, as make run sets it up.
+    with psycopg2.connect(**stack.dsn) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [stack.dsn["dbname"]],
+        )
+        assert {row[0] for row in cursor.fetchall()} == {APP_ROLE}
     assert all(0 < row["fraction"] <= 1 and row["covered_m"] > 0 for row in patrol["coverage"])
     status, finding = stack.request("GET", f"/api/v1/findings/{finding_id}/", token=token)
     assert metres(finding["location"]["coordinates"], position) < 1.0  # the finding took the photo's position

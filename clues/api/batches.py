@@ -10,12 +10,13 @@ from django.urls import reverse
 from django.utils.timezone import localdate as local_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from config.api_input import serializers
 from rivers.models import Agency
 from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+
+from config.api_input import serializers
 
 from ..models import Clue, Notification
 
