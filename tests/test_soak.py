@@ -44,7 +44,7 @@ def wait_until_serving(url: str, server: subprocess.Popen, log: Path, timeout_s:
     while time.monotonic() < deadline:
         assert server.poll() is None, f"gunicorn stopped:\n{log.read_text(errors='replace')[-3000:]}"
         try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=5):
+            with urllib.request.urlopen(f"{url}/healthz?service=database&service=redis", timeout=5):
                 return
         except OSError:
             time.sleep(0.25)

@@ -494,8 +494,10 @@ def test_a_killed_worker_shows_in_healthz_and_a_new_one_does_its_work_once(stack
 def blocked_backends(stack: Stack) -> int:
     """The stack database's sessions waiting for a lock (the two tasks held mid-way)."""
     with psycopg2.connect(**stack.dsn) as probe, probe.cursor() as cursor:
+        # pg_locks, not pg_stat_activity: the owner role may not read another role's wait events.
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE NOT l.granted AND a.datname = current_database()"
         )
         count = cursor.fetchone()[0]
     probe.close()
