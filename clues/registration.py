@@ -36,6 +36,35 @@ class RegistrationConflict(Exception):
 class Registration:
     clue: Clue
     created: bool
+    routing: Routing | None = None  # how a new clue was routed; None when a retry found it
+
+
+def registered_as_read(registration: Registration) -> Clue | None:
+    """Return a clue registered just now as a read with all its relations would give it; None for a retry.
+
+    The registrant sees it (visible_to): their own agency, of which acting_agency made sure they are a member,
+    registered and holds it. It has no transfers, suggestions or finding yet, its copies and its reach's
+    districts are the routing's; reading it back with all the joins cost more than the registration (issue 7).
+    """
+    if not registration.created or registration.routing is None:
+        return None
+    clue, routing = registration.clue, registration.routing
+    _related_known(clue, "routing_copies", routing.copies)
+    _related_known(clue, "transfers", [])
+    _related_known(clue, "suggestions", [])
+    if clue.feature is not None:
+        _related_known(clue.feature, "districts", routing.reach_districts)
+    return clue
+
+
+def _related_known(instance, name: str, objects: list) -> None:  # noqa: ANN001 - a model instance
+    """Give `instance.<name>.all()` the `objects` as prefetch_related would, without a query."""
+    manager = getattr(instance, name)
+    key = getattr(manager, "prefetch_cache_name", None) or manager.field.remote_field.cache_name
+    queryset = manager.get_queryset()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[key] = queryset
 
 
 def request_digest(*, category: str, description: str, location: Point, source: str, confidential: bool) -> str:
@@ -99,7 +128,7 @@ def clue_register(
         if existing is None:
             raise
         return _replay(existing, user, digest)
-    return Registration(clue, created=True)
+    return Registration(clue, created=True, routing=routing)
 
 
 def _create(*, user, agency: Agency, client_uuid, routing: Routing, digest: str, location: Point, **submitted) -> Clue:  # noqa: ANN001
@@ -131,6 +160,7 @@ def _create(*, user, agency: Agency, client_uuid, routing: Routing, digest: str,
         action="register",
         to_status=clue.status,
         data={"routing": routing_summary(routing), "source": clue.source, "category": clue.category},
+        first=True,
     )
     return clue
 
