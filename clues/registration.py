@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Window
 from django.utils import timezone
 
 from rivers.models import Agency, Reach, WaterBody
@@ -218,10 +219,9 @@ class Duplicates:
 def duplicates_nearest(clue: Clue, user, *, shown: int | None = None) -> Duplicates:  # noqa: ANN001 - a user
     """Return the nearest `shown` (DUPLICATES_SHOWN) possible duplicates of `clue` and how many there are."""
     limit = settings.DUPLICATES_SHOWN if shown is None else shown
-    candidates = possible_duplicates(clue, user)
-    nearest = list(candidates[:limit])
-    # Fewer than asked for: they are all there is, and the count needs no second query.
-    return Duplicates(nearest=nearest, count=len(nearest) if len(nearest) < limit else candidates.count())
+    # How many there are comes with the nearest, counted over all of them before the LIMIT: one statement.
+    nearest = list(possible_duplicates(clue, user).annotate(all_of_them=Window(Count("pk")))[:limit])
+    return Duplicates(nearest=nearest, count=nearest[0].all_of_them if nearest else 0)
 
 
 # Clues made from findings get a client_uuid derived from the finding's: asking twice gives one clue.

@@ -5,11 +5,12 @@ the registration must stay within a small number of statements.
 """
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clues.models import Clue
-from clues.registration import duplicates_nearest
+from clues.registration import possible_duplicates
 from clues.serializers import DuplicateSerializer
 from tests.clues.conftest import client_for, location
 from tests.clues.test_registration import body
@@ -25,9 +26,9 @@ def registered_and_read(user, **overrides) -> tuple[dict, dict]:
     assert response.status_code == 201, response.json()
     registered = response.json()
     read = client.get(f"/api/v1/clues/{registered['id']}/").json()
-    duplicates = duplicates_nearest(Clue.objects.get(pk=registered["id"]), user)
-    read["possible_duplicates"] = DuplicateSerializer(duplicates.nearest, many=True).data
-    read["possible_duplicates_count"] = duplicates.count
+    duplicates = list(possible_duplicates(Clue.objects.get(pk=registered["id"]), user))
+    read["possible_duplicates"] = DuplicateSerializer(duplicates[: settings.DUPLICATES_SHOWN], many=True).data
+    read["possible_duplicates_count"] = len(duplicates)
     return registered, read
 
 
@@ -48,12 +49,15 @@ def test_the_registration_body_is_the_clue_as_read(people, username, overrides):
     assert registered == read
 
 
-def test_the_body_names_its_possible_duplicates_as_a_read_would(people):
+@pytest.mark.parametrize("earlier", [1, 4, 9])
+def test_the_body_names_its_possible_duplicates_as_a_read_would(people, earlier):
+    """The nearest DUPLICATES_SHOWN (5) and how many there are, fewer or more than shown."""
     user = people["west_ro"]
-    for east_m in (4_000, 4_100, 4_150, 4_200):
-        client_for(user).post("/api/v1/clues/", body(location=location(east_m, 1_000)), format="json")
+    for i in range(earlier):
+        client_for(user).post("/api/v1/clues/", body(location=location(4_000 + 25 * i, 1_000)), format="json")
     registered, read = registered_and_read(user, location=location(4_050, 1_000))
-    assert registered["possible_duplicates_count"] == 4
+    assert registered["possible_duplicates_count"] == earlier
+    assert len(registered["possible_duplicates"]) == min(earlier, 5)
     assert registered == read
 
 
@@ -77,9 +81,10 @@ def test_a_retry_shows_the_clue_as_it_is_now(people):
 
 def test_a_registration_runs_in_a_few_statements(people):
     client = client_for(people["west_ro"])
-    client.post("/api/v1/clues/", body(), format="json")  # one before, as the soak's registrations have
+    for i in range(7):  # more possible duplicates than are shown, as the soak's registrations have
+        client.post("/api/v1/clues/", body(location=location(4_000 + 25 * i, 1_000)), format="json")
     with CaptureQueriesContext(connection) as statements:
         response = client.post("/api/v1/clues/", body(location=location(4_100, 1_000)), format="json")
     assert response.status_code == 201
-    assert response.json()["possible_duplicates_count"] == 1
+    assert response.json()["possible_duplicates_count"] == 7
     assert len(statements) <= REGISTRATION_STATEMENTS, "\n".join(q["sql"][:200] for q in statements)
