@@ -89,12 +89,20 @@ def event_record(
     to_status: str = "",
     note: str = "",
     data: dict | None = None,
+    first: bool = False,
 ) -> ClueEvent:
-    """Append an event to the clue's history and move the clue's anchor to it, under the clue's row lock."""
-    # The count comes from the anchor, not from the events left: after a removed tail the next event
-    # leaves a gap that verification reports, instead of quietly continuing (and re-anchoring) the chain.
-    count = Clue.objects.select_for_update(of=("self",)).values_list("history_count", flat=True).get(pk=clue.pk)
-    last = ClueEvent.objects.filter(clue=clue).order_by("-seq").first()
+    """Append an event to the clue's history and move the clue's anchor to it, under the clue's row lock.
+
+    `first`: the clue was inserted in this transaction, so no other one sees it yet: it has no events and
+    needs no lock, and neither is read (a registration's first event).
+    """
+    if first:
+        count, last = 0, None
+    else:
+        # The count comes from the anchor, not from the events left: after a removed tail the next event
+        # leaves a gap that verification reports, instead of quietly continuing (and re-anchoring) the chain.
+        count = Clue.objects.select_for_update(of=("self",)).values_list("history_count", flat=True).get(pk=clue.pk)
+        last = ClueEvent.objects.filter(clue=clue).order_by("-seq").first()
     if last is not None and last.seq > count:
         # Events the anchor does not know were written past the application: appending would sign them.
         raise HistoryTampered(

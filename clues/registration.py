@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Window
 from django.utils import timezone
 
 from rivers.models import Agency, Reach, WaterBody
@@ -36,6 +37,35 @@ class RegistrationConflict(Exception):
 class Registration:
     clue: Clue
     created: bool
+    routing: Routing | None = None  # how a new clue was routed; None when a retry found it
+
+
+def registered_as_read(registration: Registration) -> Clue | None:
+    """Return a clue registered just now as a read with all its relations would give it; None for a retry.
+
+    The registrant sees it (visible_to): their own agency, of which acting_agency made sure they are a member,
+    registered and holds it. It has no transfers, suggestions or finding yet, its copies and its reach's
+    districts are the routing's; reading it back with all the joins cost more than the registration (issue 7).
+    """
+    if not registration.created or registration.routing is None:
+        return None
+    clue, routing = registration.clue, registration.routing
+    _related_known(clue, "routing_copies", routing.copies)
+    _related_known(clue, "transfers", [])
+    _related_known(clue, "suggestions", [])
+    if clue.feature is not None:
+        _related_known(clue.feature, "districts", routing.reach_districts)
+    return clue
+
+
+def _related_known(instance, name: str, objects: list) -> None:  # noqa: ANN001 - a model instance
+    """Give `instance.<name>.all()` the `objects` as prefetch_related would, without a query."""
+    manager = getattr(instance, name)
+    key = getattr(manager, "prefetch_cache_name", None) or manager.field.remote_field.cache_name
+    queryset = manager.get_queryset()
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[key] = queryset
 
 
 def request_digest(*, category: str, description: str, location: Point, source: str, confidential: bool) -> str:
@@ -99,7 +129,7 @@ def clue_register(
         if existing is None:
             raise
         return _replay(existing, user, digest)
-    return Registration(clue, created=True)
+    return Registration(clue, created=True, routing=routing)
 
 
 def _create(*, user, agency: Agency, client_uuid, routing: Routing, digest: str, location: Point, **submitted) -> Clue:  # noqa: ANN001
@@ -131,6 +161,7 @@ def _create(*, user, agency: Agency, client_uuid, routing: Routing, digest: str,
         action="register",
         to_status=clue.status,
         data={"routing": routing_summary(routing), "source": clue.source, "category": clue.category},
+        first=True,
     )
     return clue
 
@@ -188,10 +219,9 @@ class Duplicates:
 def duplicates_nearest(clue: Clue, user, *, shown: int | None = None) -> Duplicates:  # noqa: ANN001 - a user
     """Return the nearest `shown` (DUPLICATES_SHOWN) possible duplicates of `clue` and how many there are."""
     limit = settings.DUPLICATES_SHOWN if shown is None else shown
-    candidates = possible_duplicates(clue, user)
-    nearest = list(candidates[:limit])
-    # Fewer than asked for: they are all there is, and the count needs no second query.
-    return Duplicates(nearest=nearest, count=len(nearest) if len(nearest) < limit else candidates.count())
+    # How many there are comes with the nearest, counted over all of them before the LIMIT: one statement.
+    nearest = list(possible_duplicates(clue, user).annotate(all_of_them=Window(Count("pk")))[:limit])
+    return Duplicates(nearest=nearest, count=nearest[0].all_of_them if nearest else 0)
 
 
 # Clues made from findings get a client_uuid derived from the finding's: asking twice gives one clue.

@@ -127,6 +127,8 @@ class RoutedFeatureSerializer(serializers.Serializer):
     districts = serializers.SerializerMethodField()
 
     def get_districts(self, feature) -> list[str]:
+        if "districts" in getattr(feature, "_prefetched_objects_cache", {}):  # a fresh registration's, known
+            return sorted(district.code for district in feature.districts.all())
         return list(feature.districts.order_by("code").values_list("code", flat=True))
 
 

@@ -77,14 +77,14 @@ class Step:
 def acting_roles(user, agency: Agency) -> set[str]:  # noqa: ANN001 - a user
     """Return the roles `user` acts in for `agency`: their own there, and a liaison officer's for the
     procuratorate and river office of the liaison office's district."""
-    roles = set(Membership.objects.filter(user=user, agency=agency).values_list("role", flat=True))
+    memberships = Q(agency=agency)
     if agency.kind in (AgencyKind.PROCURATORATE, AgencyKind.RIVER_OFFICE):
-        linked = Membership.objects.filter(
-            user=user, agency__district=agency.district, agency__kind=AgencyKind.LIAISON_OFFICE, role=Role.LIAISON
+        memberships |= Q(
+            agency__district_id=agency.district_id, agency__kind=AgencyKind.LIAISON_OFFICE, role=Role.LIAISON
         )
-        if linked.exists():
-            roles.add(Role.LIAISON)
-    return roles
+    # One query for both: a membership elsewhere can only be a linking liaison office's.
+    rows = Membership.objects.filter(memberships, user=user).values_list("agency_id", "role")
+    return {role if agency_id == agency.pk else Role.LIAISON for agency_id, role in rows}
 
 
 def _incoming_transfer(clue: Clue) -> Transfer | None:

@@ -56,7 +56,9 @@ def member_add(*, username: str, agency: Agency, role: str, password: str | None
 def acting_agency(user, named: Agency | None = None) -> Agency | None:  # noqa: ANN001 - a user
     """Return the agency a user acts for: the one named if they are a member of it, else their only
     one; None when they named one they are not in, or belong to several (or none) and named none."""
-    mine = Agency.objects.filter(memberships__user=user).distinct()
+    # One query either way; a subquery, not a join, needs no DISTINCT.
+    mine = Agency.objects.filter(pk__in=Membership.objects.filter(user=user).values("agency"))
     if named is not None:
-        return named if mine.filter(pk=named.pk).exists() else None
-    return mine.get() if mine.count() == 1 else None
+        return mine.filter(pk=named.pk).first()
+    found = list(mine[:2])
+    return found[0] if len(found) == 1 else None

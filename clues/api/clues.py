@@ -18,7 +18,13 @@ from rivers.routing import RoutingError
 from ..filters import ClueFilter
 from ..history import HistoryTampered
 from ..models import Clue, Suggestion, Transfer
-from ..registration import RegistrationConflict, clue_register, duplicates_nearest, possible_duplicates
+from ..registration import (
+    RegistrationConflict,
+    clue_register,
+    duplicates_nearest,
+    possible_duplicates,
+    registered_as_read,
+)
 from ..serializers import (
     ClueDetailSerializer,
     ClueEventSerializer,
@@ -131,7 +137,8 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return conflict(str(exc))
         except RoutingError as exc:
             raise ValidationError({"location": [str(exc)]}) from exc
-        clue = self.get_queryset().get(pk=registration.clue.pk)
+        # A new clue is shown from what registering it made; a retry's clue is read as the user now sees it.
+        clue = registered_as_read(registration) or self.get_queryset().get(pk=registration.clue.pk)
         body = ClueDetailSerializer(clue, context=self.get_serializer_context()).data
         duplicates = duplicates_nearest(clue, request.user)
         # The nearest few (DUPLICATES_SHOWN) and how many there are; GET …/duplicates/ lists them all.
