@@ -16,22 +16,10 @@ from django.utils import timezone
 from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin
 
 from patrols.models import Finding, Photo
+from rivers.admin import ReadOnlyAdminMixin
 
 from .deadlines import policy_check, policy_in_force
 from .models import Clue, ClueEvent, DeadlinePolicy, Notification, Suggestion, Transfer
-
-
-class ReadOnlyAdminMixin:
-    """View only: no adding, changing or deleting (a superuser included)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class VisibleCluesMixin:

@@ -5,6 +5,8 @@ in clues.admin: a finding that became a clue is seen as the clue is."""
 from django.contrib import admin
 from leaflet.admin import LeafletGeoAdmin
 
+from rivers.admin import ReadOnlyAdminMixin
+
 from .models import FocusPlan, Patrol, PatrolRoute, WorkPlan
 
 
@@ -15,19 +17,8 @@ class PatrolRouteAdmin(LeafletGeoAdmin):
     autocomplete_fields = ["district"]
 
 
-class ReadOnlyAdmin(LeafletGeoAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Patrol)
-class PatrolAdmin(ReadOnlyAdmin):
+class PatrolAdmin(ReadOnlyAdminMixin, LeafletGeoAdmin):
     list_display = ["started_at", "kind", "district", "status", "length_m", "duration_s", "is_valid"]
     list_filter = ["kind", "status", "is_valid", "district"]
     date_hierarchy = "started_at"

@@ -18,6 +18,19 @@ from .crossing import network_recompute_around, reaches_recompute, water_bodies_
 from .models import AccessAction, AccessChange, Agency, ChiefAssignment, District, Membership, Reach, River, WaterBody
 
 
+class ReadOnlyAdminMixin:
+    """View only: no adding, changing or deleting (a superuser included)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class AccessRecordedAdmin(admin.ModelAdmin):
     """Guarded fields (rivers.access) are read-only but to system administrators, and every add,
     change of a guarded field and delete is recorded as an AccessChange in the same transaction."""
@@ -224,7 +237,7 @@ class RightsGroupAdmin(AccessRecordedAdmin, GroupAdmin):
 
 
 @admin.register(AccessChange)
-class AccessChangeAdmin(admin.ModelAdmin):
+class AccessChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The record of who changed who sees what; read-only, for system administrators."""
 
     list_display = ["at", "actor", "action", "subject", "object_repr", "before", "after"]
@@ -236,12 +249,3 @@ class AccessChangeAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return is_system_admin(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -17,22 +17,12 @@ from clues.models import Clue, ClueEvent
 from patrols.models import Finding
 from tests.clues import conftest as clue_world
 from tests.clues.conftest import client_for, location
+from tests.clues.test_registration import body as clue_body
 from tests.factories import at
 
 people = clue_world.people  # the fixture: the small city's users of each role and its reaches
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-def clue_body(**overrides) -> dict:
-    values = {
-        "client_uuid": str(uuid.uuid4()),
-        "category": "illegal_sand_mining",
-        "description": "河道内有采砂船作业",
-        "location": location(4_000, 1_050),  # 50 m from INSIDE, in 甲区
-        "source": "river_office",
-    }
-    return {**values, **overrides}
 
 
 def finding_body(**overrides) -> dict:
