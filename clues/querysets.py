@@ -2,35 +2,85 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import BooleanField, Expression, F
 
-from rivers.models import Agency, DistrictLevel, Membership
-from rivers.querysets import SpatialQuerySet
+from rivers.models import DistrictLevel
+from rivers.querysets import AGENCIES_OF_USER_SQL, SpatialQuerySet
 
 OVERSIGHT_REASONS = ["cross_district", "outside_districts"]
 
 
+AGENCIES_SQL = f"""
+SELECT agency.id, member.agency_id IS NOT NULL, agency.kind, area.level, agency.district_id
+FROM rivers_agency agency
+JOIN rivers_district area ON area.id = agency.district_id
+LEFT JOIN (SELECT DISTINCT agency_id FROM rivers_membership WHERE user_id = %s) member
+    ON member.agency_id = agency.id
+WHERE agency.id IN ({AGENCIES_OF_USER_SQL})
+"""  # noqa: S608 - two constants, no input
+
+
 def agencies_of(user) -> tuple[list[int], list[int], list[int]]:  # noqa: ANN001 - a user
     """Return the ids of the agencies whose work `user` sees, of those `user` is a member of, and of the
-    cities whose municipal procuratorate `user` works in, read in one query.
+    cities whose municipal procuratorate `user` works in, read in one statement.
 
-    visible_to() once took them as subqueries, repeated six times in one statement: compiling and planning
-    it cost more than the rest of a clue's registration (issue 8). The same sets as Agency.objects.of_user()
-    and municipal_procuratorates_of().
+    The same sets as Agency.objects.of_user() and municipal_procuratorates_of(), without the ORM's cost:
+    the visibility rule needs them on every path to a clue.
     """
-    rows = (
-        Agency.objects.of_user(user)
-        .annotate(member=Exists(Membership.objects.filter(agency=OuterRef("pk"), user=user)))
-        .values_list("pk", "member", "kind", "district__level", "district_id")
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(AGENCIES_SQL, [user.pk, user.pk, user.pk])
+        rows = cursor.fetchall()
     agencies, members_of, cities = [], [], []
-    for pk, member, kind, district_level, district_id in rows:
+    for pk, member, kind, district_level, district_id in sorted(rows):
         agencies.append(pk)
         if member:
             members_of.append(pk)
             if kind == "procuratorate" and district_level == DistrictLevel.CITY:
                 cities.append(district_id)
     return agencies, members_of, cities
+
+
+class VisibleTo(Expression):
+    """True for the clues seen by a user who sees the work of `agencies`, is a member of `members_of` and
+    works in the municipal procuratorate of `cities` (ClueQuerySet.visible_to has the rule in words).
+
+    One SQL text whatever the user: the sets are array parameters and the clue's columns are compiled
+    through the ORM (so the alias is right in a subquery too). Built from Q objects and Exists, the rule
+    cost more to compile than the rest of a clue's registration (issue 7 §8, issue 10).
+    """
+
+    output_field = BooleanField()
+    columns = ("pk", "registering_agency", "holder", "city", "routing_reason", "confidential")
+    template = """(
+        ({registering} = ANY(%s::bigint[]) OR {holder} = ANY(%s::bigint[])
+         OR EXISTS (SELECT 1 FROM clues_transfer moved WHERE moved.clue_id = {pk}
+                    AND (moved.from_agency_id = ANY(%s::bigint[]) OR moved.to_agency_id = ANY(%s::bigint[])
+                         OR EXISTS (SELECT 1 FROM clues_transfer_copies copy
+                                    WHERE copy.transfer_id = moved.id AND copy.agency_id = ANY(%s::bigint[]))))
+         OR EXISTS (SELECT 1 FROM clues_suggestion addressed
+                    WHERE addressed.clue_id = {pk} AND addressed.addressee_id = ANY(%s::bigint[]))
+         OR ({city} = ANY(%s::bigint[]) AND ({reason} IN ('cross_district', 'outside_districts') OR {confidential})))
+        AND (NOT {confidential} OR {holder} = ANY(%s::bigint[]) OR {city} = ANY(%s::bigint[]))
+    )"""
+
+    def __init__(self, agencies: list[int], members_of: list[int], cities: list[int]):
+        super().__init__(output_field=BooleanField())
+        self.sets = (list(agencies), list(members_of), list(cities))
+        self.sources = [F(name) for name in self.columns]
+
+    def get_source_expressions(self):
+        return self.sources
+
+    def set_source_expressions(self, exprs):
+        self.sources = list(exprs)
+
+    def as_sql(self, compiler, connection):  # noqa: ARG002 - Django's signature
+        sql = dict(zip(("pk", "registering", "holder", "city", "reason", "confidential"),
+                       (compiler.compile(column)[0] for column in self.sources), strict=True))  # fmt: skip
+        agencies, members_of, cities = self.sets
+        params = [agencies, agencies, agencies, agencies, agencies, agencies, cities, members_of, cities]
+        return self.template.format(**sql), params
 
 
 class ClueQuerySet(SpatialQuerySet):
@@ -43,21 +93,9 @@ class ClueQuerySet(SpatialQuerySet):
         - a confidential clue is seen only by its holder and the municipal procuratorate (seed 003
           §三: "对于需要保密的内容，应当予以特别说明").
         """
-        from .models import Suggestion, Transfer
-
         if not user.is_authenticated:
             return self.none()
-        agencies, members_of, cities = agencies_of(user)
-        moved = Transfer.objects.filter(clue=OuterRef("pk")).filter(
-            Q(from_agency__in=agencies) | Q(to_agency__in=agencies) | Q(copies__in=agencies)
-        )
-        addressed = Suggestion.objects.filter(clue=OuterRef("pk"), addressee__in=agencies)
-        involved = Q(registering_agency__in=agencies) | Q(holder__in=agencies) | Exists(moved) | Exists(addressed)
-        oversight = Q(city__in=cities) & (Q(routing_reason__in=OVERSIGHT_REASONS) | Q(confidential=True))
-        # Confidential: the holder's own members only (members_of), not those who see its work through a
-        # liaison office.
-        secret_allowed = Q(confidential=False) | Q(holder__in=members_of) | Q(city__in=cities)
-        return self.filter((involved | oversight) & secret_allowed)
+        return self.filter(VisibleTo(*agencies_of(user)))
 
     def open(self) -> ClueQuerySet:
         return self.exclude(status__in=["closed", "feedback_given", "merged"])

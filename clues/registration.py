@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from rivers.models import Agency, Reach, WaterBody
 from rivers.querysets import MetresBetween, geometry_value
-from rivers.routing import Routing, city_of, route
+from rivers.routing import Routing, route
 
 from .history import event_record
 from .models import Clue
@@ -133,7 +133,7 @@ def clue_register(
 
 
 def _create(*, user, agency: Agency, client_uuid, routing: Routing, digest: str, location: Point, **submitted) -> Clue:  # noqa: ANN001
-    city = city_of_routing(routing)
+    city = routing.city
     area = routing.district or city
     clue = Clue.objects.create(
         code=next_code(area.code, timezone.localdate().year),
@@ -164,13 +164,6 @@ def _create(*, user, agency: Agency, client_uuid, routing: Routing, digest: str,
         first=True,
     )
     return clue
-
-
-def city_of_routing(routing: Routing):  # noqa: ANN201 - a District or None
-    """Return the city a routed clue belongs to: its receiver's, for outside or cross-district ones."""
-    if routing.district is not None:
-        return city_of(routing.district)
-    return routing.procuratorate.district
 
 
 def routing_summary(routing: Routing) -> dict:

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.db import connection
 
-from .models import Agency, District, DistrictLevel, Reach, WaterBody
+from .models import Agency, District, Reach, WaterBody
 
 
 class RoutingError(Exception):
@@ -39,68 +40,149 @@ class Routing:
     reach_distance_m: float | None = None
     reach_districts: list[District] = field(default_factory=list)
     copies: list[Agency] = field(default_factory=list)
+    # The city the clue belongs to: above its district; for a clue in no district, the receiving city.
+    city: District | None = None
 
 
-def snap(point: Point) -> tuple[Reach | WaterBody | None, float | None]:
-    """Return the reach or water body nearest to `point` within the snap tolerance, and its distance."""
-    tolerance_m = settings.SNAP_TOLERANCE_M
-    found = [
-        candidate
-        for queryset in (Reach.objects.all(), WaterBody.objects.all())
-        for candidate in queryset.nearest(point, within_m=tolerance_m)[:1]
-    ]
-    if not found:
-        return None, None
-    nearest = min(found, key=lambda item: item.distance_m)
-    return nearest, nearest.distance_m
+# The rules above, read in one statement: what the point snaps to, the district holding it, the
+# feature's districts, the cities above them (or the city of a point in no district) and the
+# procuratorate serving each of those areas. Python then applies the rules to what it returned.
+# Candidates for the nearest come from the GiST index (`<->`, degrees); metres on the ground decide.
+ROUTE_SQL = """
+WITH RECURSIVE
+snapped AS (  -- the nearest reach or water body within the tolerance; a reach wins a tie
+    SELECT kind, id, distance_m FROM (
+        SELECT 'reach' AS kind, c.id, ST_Distance(c.geom::geography, %(point)s::geometry::geography) AS distance_m
+        FROM (SELECT id, geom FROM rivers_reach ORDER BY geom <-> %(point)s::geometry LIMIT %(candidates)s) c
+        UNION ALL
+        SELECT 'water_body', c.id, ST_Distance(c.geom::geography, %(point)s::geometry::geography)
+        FROM (SELECT id, geom FROM rivers_waterbody ORDER BY geom <-> %(point)s::geometry LIMIT %(candidates)s) c
+    ) candidates
+    WHERE distance_m <= %(tolerance)s
+    ORDER BY distance_m, kind = 'water_body', id
+    LIMIT 1
+),
+here AS (  -- the district-level area holding the point
+    SELECT id FROM rivers_district
+    WHERE level = 'district' AND ST_Intersects(geom, %(point)s::geometry)
+    ORDER BY code LIMIT 1
+),
+shares AS (  -- the feature's districts and how much of it each holds
+    SELECT s.district_id, s.length_m FROM rivers_reachdistrict s
+    JOIN snapped f ON f.kind = 'reach' AND s.reach_id = f.id
+    UNION ALL
+    SELECT s.district_id, s.length_m FROM rivers_waterbodydistrict s
+    JOIN snapped f ON f.kind = 'water_body' AND s.water_body_id = f.id
+),
+anchor AS (  -- for a cross-district feature: the district holding the point, else the one holding most
+    SELECT COALESCE(
+        (SELECT id FROM here WHERE id IN (SELECT district_id FROM shares)),
+        (SELECT district_id FROM shares ORDER BY length_m DESC, district_id LIMIT 1)
+    ) AS id
+),
+starts AS (SELECT id FROM here UNION SELECT id FROM anchor WHERE id IS NOT NULL),
+chain (start, id, level, parent_id, depth) AS (  -- each start area and its parents up to a city
+    SELECT d.id, d.id, d.level, d.parent_id, 0 FROM rivers_district d WHERE d.id IN (SELECT id FROM starts)
+    UNION ALL
+    SELECT c.start, p.id, p.level, p.parent_id, c.depth + 1
+    FROM chain c JOIN rivers_district p ON p.id = c.parent_id
+    WHERE c.level <> 'city' AND c.depth < 10
+),
+city_of AS (  -- the parent chain decides; data without parents: the city containing the area
+    SELECT s.id AS start, COALESCE(
+        (SELECT c.id FROM chain c WHERE c.start = s.id AND c.level = 'city' ORDER BY c.depth LIMIT 1),
+        (SELECT city.id FROM rivers_district city
+         WHERE city.level = 'city' AND ST_Intersects(city.geom, ST_PointOnSurface(s.geom))
+         ORDER BY city.code LIMIT 1)
+    ) AS city_id
+    FROM rivers_district s WHERE s.id IN (SELECT id FROM starts)
+),
+outside AS (  -- a point in no district: the city containing it, else the nearest city
+    SELECT COALESCE(
+        (SELECT id FROM rivers_district
+         WHERE level = 'city' AND ST_Intersects(geom, %(point)s::geometry)
+         ORDER BY code LIMIT 1),
+        (SELECT n.id FROM (
+            SELECT id, geom FROM rivers_district WHERE level = 'city'
+            ORDER BY geom <-> %(point)s::geometry LIMIT %(candidates)s
+         ) n ORDER BY ST_Distance(n.geom::geography, %(point)s::geometry::geography), n.id LIMIT 1)
+    ) AS id
+    WHERE NOT EXISTS (SELECT 1 FROM here)
+),
+areas AS (
+    SELECT id FROM starts UNION SELECT district_id FROM shares
+    UNION SELECT city_id FROM city_of UNION SELECT id FROM outside
+)
+SELECT
+    (SELECT row_to_json(f) FROM (
+        SELECT s.kind, s.distance_m, r.id, r.river_id, r.code, r.name, r.level, r.length_m, r.is_cross_district,
+               NULL AS water_kind, NULL::float AS area_m2
+        FROM snapped s JOIN rivers_reach r ON s.kind = 'reach' AND r.id = s.id
+        UNION ALL
+        SELECT s.kind, s.distance_m, w.id, NULL, w.code, w.name, w.level, NULL, w.is_cross_district, w.kind, w.area_m2
+        FROM snapped s JOIN rivers_waterbody w ON s.kind = 'water_body' AND w.id = s.id
+    ) f),
+    (SELECT id FROM here),
+    (SELECT id FROM anchor),
+    (SELECT id FROM outside),
+    (SELECT json_agg(district_id) FROM shares),
+    (SELECT json_object_agg(start, city_id) FROM city_of),
+    (SELECT json_agg(json_build_array(d.id, d.code, d.name, d.level, d.parent_id))
+     FROM rivers_district d WHERE d.id IN (SELECT id FROM areas)),
+    (SELECT json_agg(json_build_array(a.id, a.code, a.name, a.kind, a.district_id)) FROM (
+        SELECT DISTINCT ON (district_id) id, code, name, kind, district_id FROM rivers_agency
+        WHERE kind = 'procuratorate' AND district_id IN (SELECT id FROM areas)
+        ORDER BY district_id, code
+    ) a)
+"""
 
-
-def city_of(district: District) -> District | None:
-    """Return the city-level area above `district` (itself if it is a city).
-
-    The parent chain decides; data without parents falls back to the city that contains the district.
-    """
-    area: District | None = district
-    while area is not None and area.level != DistrictLevel.CITY:
-        area = area.parent
-    if area is None:
-        area = District.objects.cities().containing(district.geom.point_on_surface).order_by("code").first()
-    return area
-
-
-def procuratorate_of(area: District) -> Agency:
-    agency = Agency.objects.procuratorates().serving(area).order_by("code").first()
-    if agency is None:
-        raise RoutingError(f"没有检察院负责 {area} / no procuratorate serves {area}")
-    return agency
+DISTRICT_FIELDS = ["id", "code", "name", "level", "parent_id"]
+AGENCY_FIELDS = ["id", "code", "name", "kind", "district_id"]
+REACH_FIELDS = ["id", "river_id", "code", "name", "level", "length_m", "is_cross_district"]
+WATER_BODY_FIELDS = ["id", "code", "name", "kind", "level", "area_m2", "is_cross_district"]
 
 
 def route(point: Point) -> Routing:
-    """Return who receives a clue at `point` (lon/lat, SRID 4326), and why."""
-    feature, distance_m = snap(point)
-    district = District.objects.districts().containing(point).order_by("code").first()
-    feature_districts = list(feature.districts.order_by("code")) if feature is not None else []
+    """Return who receives a clue at `point` (lon/lat, SRID 4326), and why.
+
+    One statement reads everything the rules need; the objects it returns carry no geometry (a
+    district's boundary is deferred: reading it costs a query).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(ROUTE_SQL, route_params(point))
+        feature_row, here_id, anchor_id, outside_id, share_ids, cities, district_rows, agency_rows = cursor.fetchone()
+    areas = {row[0]: _loaded(District, DISTRICT_FIELDS, row) for row in district_rows or []}
+    serving = {row[4]: _loaded(Agency, AGENCY_FIELDS, row) for row in agency_rows or []}
+    city_ids = {int(start): city_id for start, city_id in (cities or {}).items()}
+
+    def procuratorate_of(area: District) -> Agency:
+        if area.pk not in serving:
+            raise RoutingError(f"没有检察院负责 {area} / no procuratorate serves {area}")
+        return serving[area.pk]
+
+    feature, distance_m = _feature(feature_row)
+    district = areas.get(here_id)
+    feature_districts = sorted((areas[pk] for pk in share_ids or []), key=lambda area: area.code)
+    city = areas.get(city_ids.get(here_id))  # the city of a clue in a district
 
     if feature is not None and feature.is_cross_district:
-        # The city above the district holding the point, else above the district holding most.
-        anchor = district if district in feature_districts else _largest_share(feature)
-        city = city_of(anchor) if anchor is not None else None
-        if city is None:
+        anchor = areas.get(anchor_id)
+        receiving_city = areas.get(city_ids.get(anchor_id))
+        if receiving_city is None:
             raise RoutingError(f"{anchor} 没有上级市 / has no parent city")
         return Routing(
             reason=Reason.CROSS_DISTRICT,
-            procuratorate=procuratorate_of(city),
+            procuratorate=procuratorate_of(receiving_city),
             district=district,
             reach=feature,
             reach_distance_m=distance_m,
             reach_districts=feature_districts,
-            copies=[procuratorate_of(d) for d in feature_districts],
+            copies=[procuratorate_of(area) for area in feature_districts],
+            city=city if district is not None else receiving_city,
         )
 
     if district is None:
-        city = District.objects.cities().containing(point).order_by("code").first()
-        if city is None:
-            city = District.objects.cities().nearest(point, within_m=float("inf")).first()
+        city = areas.get(outside_id)
         if city is None:
             raise RoutingError("没有任何市级行政区 / the network has no city")
         reason, receiver = Reason.OUTSIDE_DISTRICTS, procuratorate_of(city)
@@ -113,9 +195,27 @@ def route(point: Point) -> Routing:
         reach=feature,
         reach_distance_m=distance_m,
         reach_districts=feature_districts,
+        city=city,
     )
 
 
-def _largest_share(feature: Reach | WaterBody) -> District | None:
-    share = feature.district_shares.select_related("district").order_by("-length_m").first()
-    return share.district if share is not None else None
+def route_params(point: Point) -> dict:
+    # The point as a literal, not a column: the planner then orders the candidates by the GiST index.
+    point_literal = f"SRID=4326;POINT({point.x!r} {point.y!r})"
+    return {"point": point_literal, "tolerance": settings.SNAP_TOLERANCE_M, "candidates": 8}
+
+
+def _loaded(model, fields: list[str], values):  # noqa: ANN001, ANN202 - a model class; its instance
+    """Return an instance as the ORM would have read it with .only(fields): the rest deferred."""
+    return model.from_db(connection.alias, fields, list(values))
+
+
+def _feature(row: dict | None) -> tuple[Reach | WaterBody | None, float | None]:
+    if row is None:
+        return None, None
+    if row["kind"] == "reach":
+        feature = _loaded(Reach, REACH_FIELDS, [row[name] for name in REACH_FIELDS])
+    else:
+        values = {**row, "kind": row["water_kind"]}
+        feature = _loaded(WaterBody, WATER_BODY_FIELDS, [values[name] for name in WATER_BODY_FIELDS])
+    return feature, row["distance_m"]

@@ -13,6 +13,7 @@ Integers are bounded by a bigint, floats must be finite: nothing reaches SQL tha
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import uuid
@@ -198,11 +199,22 @@ def strict_mapping(mapping: dict) -> dict:
 
 
 class ModelSerializer(drf.ModelSerializer):
-    """A ModelSerializer whose fields built from the model are the strict ones above."""
+    """A ModelSerializer whose fields built from the model are the strict ones above, built once per class."""
 
     serializer_field_mapping = strict_mapping(drf.ModelSerializer.serializer_field_mapping)
     serializer_related_field = PrimaryKeyRelatedField
     serializer_choice_field = ChoiceField
+
+    def get_fields(self) -> dict[str, drf.Field]:
+        # DRF builds the fields from the model's options for every serializer instance: for one clue's
+        # detail that was more than the SQL of registering it (issue 7 §8). They depend only on the class
+        # (Meta and declared fields), so they are built once and each instance gets fresh copies, as DRF
+        # itself copies the declared fields.
+        built = type(self).__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            type(self)._built_fields = built
+        return copy.deepcopy(built)
 
 
 class GeoFeatureModelSerializer(gis.GeoFeatureModelSerializer):

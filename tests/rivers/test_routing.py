@@ -9,10 +9,11 @@ import re
 import pytest
 from django.contrib.gis.geos import MultiPolygon, Polygon
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from rivers.crossing import network_recompute_all
 from rivers.models import Reach
-from rivers.routing import route, snap
+from rivers.routing import ROUTE_SQL, route, route_params
 from tests.factories import box, district, line, point, reach, water_body
 
 
@@ -80,9 +81,9 @@ def test_snap_ranks_by_metres_not_degrees(world):
     # (0.00144°), EW lies 150 m east (0.00154°): nearer in degrees is NS, nearer on the ground EW.
     reach("NS", line((1_000, 3_160), (3_000, 3_160)))
     reach("EW", line((3_150, 1_000), (3_150, 5_000)))
-    found, distance_m = snap(point(3_000, 3_000))
-    assert found.code == "EW"
-    assert distance_m == pytest.approx(150, abs=1)
+    routing = route(point(3_000, 3_000))
+    assert routing.reach.code == "EW"
+    assert routing.reach_distance_m == pytest.approx(150, abs=1)
 
 
 @pytest.mark.django_db
@@ -107,6 +108,26 @@ def test_nearest_is_ordered_by_the_gist_index(world):
     assert re.search(r"Index Scan using rivers_reach_geom_\w+ on rivers_reach", plan), plan
     assert "Order By: (geom <->" in plan, plan
     assert "Seq Scan on rivers_reach" not in plan, plan
+    # Routing's own statement snaps the same way.
+    here = point(1_000, 1_000)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + ROUTE_SQL, route_params(here))
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert re.search(r"Index Scan using rivers_reach_geom_\w+ on rivers_reach", plan), plan
+    assert "Seq Scan on rivers_reach " not in plan, plan
+
+
+def test_routing_is_one_statement_and_reads_no_boundary(network):
+    # Issue 10: routing a point in a handful of statements; a district's boundary is thousands of
+    # vertices that routing never needs.
+    with CaptureQueriesContext(connection) as queries:
+        routing = route(point(7_000, 5_020))
+    assert len(queries) == 1, [query["sql"][:80] for query in queries]
+    assert routing.reason == "cross_district"
+    assert "geom" in routing.district.get_deferred_fields()
+    assert all("geom" in area.get_deferred_fields() for area in routing.reach_districts)
+    assert "geom" in routing.reach.get_deferred_fields()
+    assert routing.city.code == "990000"
 
 
 def test_multipolygon_district_parts_both_route(world):
