@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from clues.models import Clue
 from clues.workflow import clue_step
-from tests.clues.conftest import client_for, register
+from tests.clues.conftest import PEOPLE, client_for, register
 
 
 @pytest.fixture
@@ -69,3 +69,36 @@ def test_list_filters(people, clues):
     }
     assert client.get("/api/v1/clues/", {"status": "nonsense"}).status_code == 400
     assert client.get("/api/v1/clues/", {"bbox": "1,2"}).status_code == 400
+
+
+def test_the_sets_of_the_rule_are_the_agencies_each_user_works_for(people, member):
+    """agencies_of (one statement of SQL) gives the sets DESIGN §5 names, written here with the ORM."""
+    from django.db.models import Q
+
+    from clues.querysets import agencies_of
+    from rivers.models import Agency
+
+    # A user in two agencies, a liaison office among them; and one in none.
+    both = member("both", "990002-LIAISON", "liaison")
+    member("both", "990000-PROC", "prosecutor")
+    nobody = member("nobody", "990001-WATER", "patrol")
+    nobody.memberships.all().delete()
+    for user in [*(people[name] for name, _, _ in PEOPLE), both, nobody]:
+        own = Q(memberships__user=user)
+        linked = Q(
+            kind__in=["procuratorate", "river_office"],
+            district__agencies__kind="liaison_office",
+            district__agencies__memberships__user=user,
+        )
+        expected = sorted(set(Agency.objects.filter(own | linked).values_list("pk", flat=True)))
+        members = sorted(set(Agency.objects.filter(memberships__user=user).values_list("pk", flat=True)))
+        cities = sorted(
+            set(
+                Agency.objects.filter(kind="procuratorate", district__level="city", memberships__user=user).values_list(
+                    "district_id", flat=True
+                )
+            )
+        )
+        assert agencies_of(user) == (expected, members, cities), user.username
+        assert sorted(Agency.objects.of_user(user).values_list("pk", flat=True)) == expected
+    assert agencies_of(nobody) == ([], [], [])
