@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from rivers.models import Agency, Reach, WaterBody
 from rivers.querysets import MetresBetween, geometry_value
-from rivers.routing import Routing, route
+from rivers.routing import Routing, RoutingError, route
 
 from .history import event_record
 from .models import Clue
@@ -88,7 +88,11 @@ def next_code(prefix: str, year: int) -> str:
     return f"{prefix}-{year}-{number:04d}"
 
 
-def _replay(existing: Clue, user, digest: str) -> Registration:  # noqa: ANN001 - a user
+def _replay(client_uuid: uuid.UUID, user, digest: str) -> Registration | None:  # noqa: ANN001 - a user
+    """Return the registration made before with `client_uuid`, None if there is none."""
+    existing = Clue.objects.filter(client_uuid=client_uuid).first()
+    if existing is None:
+        return None
     if existing.registered_by_id != user.pk or existing.request_digest != digest:
         raise RegistrationConflict("client_uuid 已被使用 / client_uuid already used for another clue")
     return Registration(existing, created=False)
@@ -115,20 +119,25 @@ def clue_register(
         "confidential": confidential,
     }  # fmt: skip
     digest = request_digest(**submitted)
-    existing = Clue.objects.filter(client_uuid=client_uuid).first()
-    if existing is not None:
-        return _replay(existing, user, digest)
-    routing = route(location)
+    # No look before the insert: a retry is rare, and its insert fails on the constraint and is undone
+    # (the code counter with it), so a new clue, the common case, costs one statement less.
+    try:
+        routing = route(location)
+    except RoutingError:
+        replay = _replay(client_uuid, user, digest)  # a retry of a clue registered before the network changed
+        if replay is None:
+            raise
+        return replay
     try:
         with transaction.atomic():
             clue = _create(
                 user=user, agency=agency, client_uuid=client_uuid, routing=routing, digest=digest, **submitted
             )
     except IntegrityError:
-        existing = Clue.objects.filter(client_uuid=client_uuid).first()
-        if existing is None:
+        replay = _replay(client_uuid, user, digest)
+        if replay is None:
             raise
-        return _replay(existing, user, digest)
+        return replay
     return Registration(clue, created=True, routing=routing)
 
 

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import connection
 
+from config.database import PreparedStatement
+
 from .models import Agency, District, Reach, WaterBody
 
 
@@ -48,23 +50,24 @@ class Routing:
 # feature's districts, the cities above them (or the city of a point in no district) and the
 # procuratorate serving each of those areas. Python then applies the rules to what it returned.
 # Candidates for the nearest come from the GiST index (`<->`, degrees); metres on the ground decide.
+# $1 the point (EWKT), $2 the snap tolerance in metres, $3 how many candidates the index gives.
 ROUTE_SQL = """
 WITH RECURSIVE
 snapped AS (  -- the nearest reach or water body within the tolerance; a reach wins a tie
     SELECT kind, id, distance_m FROM (
-        SELECT 'reach' AS kind, c.id, ST_Distance(c.geom::geography, %(point)s::geometry::geography) AS distance_m
-        FROM (SELECT id, geom FROM rivers_reach ORDER BY geom <-> %(point)s::geometry LIMIT %(candidates)s) c
+        SELECT 'reach' AS kind, c.id, ST_Distance(c.geom::geography, $1::geometry::geography) AS distance_m
+        FROM (SELECT id, geom FROM rivers_reach ORDER BY geom <-> $1::geometry LIMIT $3) c
         UNION ALL
-        SELECT 'water_body', c.id, ST_Distance(c.geom::geography, %(point)s::geometry::geography)
-        FROM (SELECT id, geom FROM rivers_waterbody ORDER BY geom <-> %(point)s::geometry LIMIT %(candidates)s) c
+        SELECT 'water_body', c.id, ST_Distance(c.geom::geography, $1::geometry::geography)
+        FROM (SELECT id, geom FROM rivers_waterbody ORDER BY geom <-> $1::geometry LIMIT $3) c
     ) candidates
-    WHERE distance_m <= %(tolerance)s
+    WHERE distance_m <= $2
     ORDER BY distance_m, kind = 'water_body', id
     LIMIT 1
 ),
 here AS (  -- the district-level area holding the point
     SELECT id FROM rivers_district
-    WHERE level = 'district' AND ST_Intersects(geom, %(point)s::geometry)
+    WHERE level = 'district' AND ST_Intersects(geom, $1::geometry)
     ORDER BY code LIMIT 1
 ),
 shares AS (  -- the feature's districts and how much of it each holds
@@ -100,12 +103,12 @@ city_of AS (  -- the parent chain decides; data without parents: the city contai
 outside AS (  -- a point in no district: the city containing it, else the nearest city
     SELECT COALESCE(
         (SELECT id FROM rivers_district
-         WHERE level = 'city' AND ST_Intersects(geom, %(point)s::geometry)
+         WHERE level = 'city' AND ST_Intersects(geom, $1::geometry)
          ORDER BY code LIMIT 1),
         (SELECT n.id FROM (
             SELECT id, geom FROM rivers_district WHERE level = 'city'
-            ORDER BY geom <-> %(point)s::geometry LIMIT %(candidates)s
-         ) n ORDER BY ST_Distance(n.geom::geography, %(point)s::geometry::geography), n.id LIMIT 1)
+            ORDER BY geom <-> $1::geometry LIMIT $3
+         ) n ORDER BY ST_Distance(n.geom::geography, $1::geometry::geography), n.id LIMIT 1)
     ) AS id
     WHERE NOT EXISTS (SELECT 1 FROM here)
 ),
@@ -136,6 +139,9 @@ SELECT
     ) a)
 """
 
+# Planned once per connection: planning this statement cost more than running it.
+ROUTE = PreparedStatement("rivers_route", ("text", "float8", "int"), ROUTE_SQL)
+
 DISTRICT_FIELDS = ["id", "code", "name", "level", "parent_id"]
 AGENCY_FIELDS = ["id", "code", "name", "kind", "district_id"]
 REACH_FIELDS = ["id", "river_id", "code", "name", "level", "length_m", "is_cross_district"]
@@ -149,7 +155,7 @@ def route(point: Point) -> Routing:
     district's boundary is deferred: reading it costs a query).
     """
     with connection.cursor() as cursor:
-        cursor.execute(ROUTE_SQL, route_params(point))
+        ROUTE.execute(cursor, route_params(point))
         feature_row, here_id, anchor_id, outside_id, share_ids, cities, district_rows, agency_rows = cursor.fetchone()
     areas = {row[0]: _loaded(District, DISTRICT_FIELDS, row) for row in district_rows or []}
     serving = {row[4]: _loaded(Agency, AGENCY_FIELDS, row) for row in agency_rows or []}
@@ -199,10 +205,8 @@ def route(point: Point) -> Routing:
     )
 
 
-def route_params(point: Point) -> dict:
-    # The point as a literal, not a column: the planner then orders the candidates by the GiST index.
-    point_literal = f"SRID=4326;POINT({point.x!r} {point.y!r})"
-    return {"point": point_literal, "tolerance": settings.SNAP_TOLERANCE_M, "candidates": 8}
+def route_params(point: Point) -> list:
+    return [f"SRID=4326;POINT({point.x!r} {point.y!r})", settings.SNAP_TOLERANCE_M, 8]
 
 
 def _loaded(model, fields: list[str], values):  # noqa: ANN001, ANN202 - a model class; its instance

@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=config.settings.local
+# Served as it will be in production: no debug pages (they show settings and code), no query log in
+# memory; `DEBUG=true make run` gives them back while developing.
+export DEBUG="${DEBUG:-false}"
 py=.venv/bin/python
 host="${HOST:-127.0.0.1}"
 port="${PORT:-8000}"

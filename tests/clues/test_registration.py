@@ -71,6 +71,21 @@ def test_a_retry_returns_the_same_clue(people):
     assert Clue.objects.count() == 1 and ClueEvent.objects.count() == 1
 
 
+def test_a_retry_after_the_network_changed_still_returns_the_same_clue(people):
+    # Registering no longer looks for the client_uuid before routing: a retry whose point no agency
+    # serves any more (the procuratorate was removed since) must still get its clue, not a 400.
+    from rivers.models import Agency
+
+    client = client_for(people["west_ro"])
+    sent = body()
+    first = client.post("/api/v1/clues/", sent, format="json").json()
+    Agency.objects.filter(code="990001-PROC").update(kind="responsible_unit")
+    assert client.post("/api/v1/clues/", body(), format="json").status_code == 400  # a new one cannot be routed
+    again = client.post("/api/v1/clues/", sent, format="json")
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    assert Clue.objects.count() == 1
+
+
 def test_the_same_uuid_with_another_body_is_409(people):
     client = client_for(people["west_ro"])
     sent = body()

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from rivers.crossing import network_recompute_all
 from rivers.models import Reach
-from rivers.routing import ROUTE_SQL, route, route_params
+from rivers.routing import route, route_params
 from tests.factories import box, district, line, point, reach, water_body
 
 
@@ -108,10 +108,12 @@ def test_nearest_is_ordered_by_the_gist_index(world):
     assert re.search(r"Index Scan using rivers_reach_geom_\w+ on rivers_reach", plan), plan
     assert "Order By: (geom <->" in plan, plan
     assert "Seq Scan on rivers_reach" not in plan, plan
-    # Routing's own statement snaps the same way.
-    here = point(1_000, 1_000)
+    # Routing's own statement snaps the same way, in the plan PostgreSQL keeps for it once it stops
+    # planning it for each point (after five executions).
+    for _ in range(6):
+        route(point(1_000, 1_000))
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + ROUTE_SQL, route_params(here))
+        cursor.execute("EXPLAIN EXECUTE rivers_route (%s, %s, %s)", route_params(point(1_000, 1_000)))
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert re.search(r"Index Scan using rivers_reach_geom_\w+ on rivers_reach", plan), plan
     assert "Seq Scan on rivers_reach " not in plan, plan
@@ -119,7 +121,8 @@ def test_nearest_is_ordered_by_the_gist_index(world):
 
 def test_routing_is_one_statement_and_reads_no_boundary(network):
     # Issue 10: routing a point in a handful of statements; a district's boundary is thousands of
-    # vertices that routing never needs.
+    # vertices that routing never needs. The connection prepares the statement once (PREPARE).
+    route(point(4_000, 1_050))
     with CaptureQueriesContext(connection) as queries:
         routing = route(point(7_000, 5_020))
     assert len(queries) == 1, [query["sql"][:80] for query in queries]
