@@ -16,7 +16,8 @@ from tests.clues.conftest import client_for, location
 from tests.clues.test_registration import body
 
 # POST /api/v1/clues/ of a new clue in a district, on a reach: 28 statements before issue 7 §8, 17 with the
-# body built from the registration, 11 with routing in one statement, the visibility rule as one expression, no look before the insert.
+# body built from the registration, 11 with routing in one statement, the visibility rule as one expression
+# and no look for a retry before the insert.
 REGISTRATION_STATEMENTS = 11
 
 
