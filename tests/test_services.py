@@ -106,3 +106,19 @@ def test_a_worker_and_beat_that_do_not_answer_stop_the_start_at_the_bound(tmp_pa
     assert "not serving: not answering within 3 s" in done.stderr
     assert "does not answer a ping" in done.stderr and "beat: no heartbeat" in done.stderr
     assert 3 <= elapsed_s < 60
+
+
+@pytest.mark.parametrize("db", [2, 4])
+def test_the_broker_uses_the_redis_database_its_url_names(settings, db):
+    """A unix-socket Redis URL's ?db= reaches kombu (it reads virtual_host): the tests' queue (db 2) and a
+    stack's (db 4) are not the queue of a `make run` (db 0) on the same machine."""
+    from kombu import Connection
+
+    from config.settings.base import celery_broker_url, redis_url_with_db
+
+    url = redis_url_with_db(settings.REDIS_URL, db)
+    key = f"rivers-test-broker-db-{uuid.uuid4()}"
+    with Connection(celery_broker_url(url)) as broker:
+        broker.default_channel.client.set(key, "here", ex=60)
+    assert redis.Redis.from_url(url).get(key) == b"here"
+    assert redis.Redis.from_url(redis_url_with_db(settings.REDIS_URL, 0)).get(key) is None

@@ -97,9 +97,18 @@ CACHES = {
 
 
 def celery_broker_url(redis_url: str) -> str:
-    """Return the Celery spelling of a Redis URL (kombu names unix sockets redis+socket://)."""
+    """Return the Celery spelling of a Redis URL (kombu names unix sockets redis+socket://).
+
+    kombu reads a socket URL's database from `virtual_host`, not `db`: given ?db=2 it silently used
+    database 0, so the tests' tasks went to the queue of a `make run` on the same machine.
+    """
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
     if redis_url.startswith("unix://"):
-        return "redis+socket://" + redis_url.removeprefix("unix://")
+        parts = urlsplit(redis_url)
+        query = parse_qs(parts.query)
+        query["virtual_host"] = query.pop("db", ["0"])
+        return f"redis+socket://{parts.path}?{urlencode(query, doseq=True)}"
     return redis_url
 
 
