@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from .filters import BboxFilter
 from .models import District, Reach, WaterBody
-from .routing import RoutingError, route
+from .routing import RoutingError, route, routing_warnings
 from .serializers import (
     DistrictSerializer,
     LonLatSerializer,
@@ -68,4 +68,5 @@ class RoutingView(APIView):
             routing = route(point)
         except RoutingError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
-        return Response(RoutingSerializer(routing).data)
+        warnings = routing_warnings(point, routing)
+        return Response(RoutingSerializer(routing, context={"warnings": warnings}).data)
