@@ -6,7 +6,7 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .filters import BboxFilter
+from .filters import BboxFilter, DistrictFilter
 from .models import District, Reach, WaterBody
 from .routing import RoutingError, route, routing_warnings
 from .serializers import (
@@ -33,20 +33,20 @@ class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ReachViewSet(viewsets.ReadOnlyModelViewSet):
-    """河段 Reaches as GeoJSON, with their districts and cross-district flag; `?bbox=` filters."""
+    """河段 Reaches as GeoJSON, with their districts and cross-district flag; `?bbox=` and `?district=` filter."""
 
     queryset = Reach.objects.select_related("river").prefetch_related("districts")
     serializer_class = ReachSerializer
-    filter_backends = [BboxFilter]
+    filter_backends = [BboxFilter, DistrictFilter]
     lookup_field = "code"
 
 
 class WaterBodyViewSet(viewsets.ReadOnlyModelViewSet):
-    """水库湖泊 Water bodies as GeoJSON; `?bbox=` filters."""
+    """水库湖泊 Water bodies as GeoJSON; `?bbox=` and `?district=` filter."""
 
     queryset = WaterBody.objects.prefetch_related("districts")
     serializer_class = WaterBodySerializer
-    filter_backends = [BboxFilter]
+    filter_backends = [BboxFilter, DistrictFilter]
     lookup_field = "code"
 
 
