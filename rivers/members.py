@@ -62,3 +62,21 @@ def acting_agency(user, named: Agency | None = None) -> Agency | None:  # noqa: 
         return mine.filter(pk=named.pk).first()
     found = list(mine[:2])
     return found[0] if len(found) == 1 else None
+
+
+def abilities(memberships) -> dict[str, bool]:  # noqa: ANN001 - a user's Membership rows
+    """Say what a user with these memberships may do, as the server decides it (for the app's buttons).
+
+    Starting a patrol, recording a finding and registering a clue need an agency to act for
+    (acting_agency): any membership. A finding becomes a clue for the members of its agency
+    (patrols.api.findings). Setting the year's focus is for liaison officers of a liaison office
+    (patrols.plans.is_liaison_of, per district).
+    """
+    memberships = list(memberships)
+    return {
+        "start_patrol": bool(memberships),
+        "record_finding": bool(memberships),
+        "register_clue": bool(memberships),
+        "make_clue_from_finding": bool(memberships),
+        "set_focus": any(m.role == Role.LIAISON and m.agency.kind == "liaison_office" for m in memberships),
+    }
