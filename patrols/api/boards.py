@@ -39,7 +39,7 @@ class RiverRefSerializer(serializers.Serializer):
 class BoardSerializer(serializers.Serializer):
     """The 公示牌 of a reach or water body (patrols.boards)."""
 
-    kind = serializers.ChoiceField(choices=["reach", "water_body"])
+    kind = serializers.CharField(help_text="reach | water_body")
     code = serializers.CharField(source="feature.code")
     name = serializers.CharField(source="feature.name")
     river = serializers.SerializerMethodField()

@@ -7,8 +7,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from rivers.crossing import network_recompute_all
-from tests.factories import at, line, reach
-
+from tests.factories import at, box, line, reach, water_body
 
 FIXED_ROUTING_KEYS = ["district", "reach", "procuratorate", "reason", "copies"]
 
@@ -151,6 +150,44 @@ def test_bad_bbox_is_400(api, network, bbox):
     response = api.get("/api/v1/reaches/", {"bbox": bbox})
     assert response.status_code == 400
     assert "bbox" in response.json()
+
+
+def test_reaches_and_water_bodies_of_a_district_for_the_offline_cache(api, network):
+    # POKE runs 8 km → 10.04 km east at 3 km north: 40 m into 乙区, too little to lie in it
+    # (40 m + the 30 m boundary zone < CROSS_MIN_LENGTH_M), but it crosses 乙区's outline.
+    reach("POKE", line((8_000, 3_000), (10_040, 3_000)))
+    water_body("LAKE", box(12_000, 2_000, 12_500, 2_500))
+    network_recompute_all()
+
+    def codes(layer: str, district: str) -> list[str]:
+        response = api.get(f"/api/v1/{layer}/", {"district": district})
+        assert response.status_code == 200, response.content
+        return sorted(f["properties"]["code"] for f in response.json()["results"]["features"])
+
+    assert api.get("/api/v1/reaches/POKE/").json()["properties"]["districts"] == ["990001"]
+    assert codes("reaches", "990001") == ["CROSS", "INSIDE", "POKE"]
+    assert codes("reaches", "990002") == ["CROSS", "POKE"]
+    assert codes("reaches", "990000") == ["CROSS", "INSIDE", "POKE"]
+    assert codes("waterbodies", "990001") == []
+    assert codes("waterbodies", "990002") == ["LAKE"]
+    unknown = api.get("/api/v1/reaches/", {"district": "999999"})
+    assert unknown.status_code == 400 and "district" in unknown.json()
+
+
+def test_the_district_filter_takes_a_fixed_number_of_queries(api, network):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get("/api/v1/reaches/", {"district": "990001"}).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for i in range(20):
+        reach(f"MORE{i:02d}", line((1_000, 2_000 + i * 20), (2_000, 2_000 + i * 20)))
+    network_recompute_all()
+    assert queries() == few
 
 
 def test_districts_and_water_bodies(api, network):
