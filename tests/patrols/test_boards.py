@@ -180,3 +180,28 @@ def test_boards_take_a_fixed_number_of_queries(boards):
     finished_patrol(boards, ended_at=timezone.now(), covers=[(boards["inside"], 0.5)])
     many = queries()
     assert many == few, (few, many)
+
+
+def test_the_demo_boards_and_boundary_warning(db, member):
+    """On the Qijiang demo: the boards of 綦江区 and the warning on the 綦江/南川 boundary river."""
+    from gis_data.bundle import bundle_load
+    from tests.rivers.test_qijiang import QIJIANG
+
+    bundle_load(QIJIANG)
+    client = client_for(member("demo_proc", "500110-PROC"))
+    body = client.get("/api/v1/boards/", {"district": "500110"}).json()
+    boards = {board["code"]: board for board in body["reaches"]}
+    # 綦江干流綦江城区段: a city-level chief (周建华) and 綦江区's eco-prosecutor (刘思远), from chiefs.json.
+    city_reach = boards["R500110-005"]
+    assert [(c["name"], c["office"]["code"]) for c in city_reach["chiefs"]] == [("周建华", "500000-RCO")]
+    assert [(p["name"], p["office"]["code"]) for p in city_reach["eco_prosecutors"]] == [("刘思远", "500110-PROC")]
+    # The cross-district reach into 江津区 is on 綦江区's boards too.
+    assert boards["R500110-006"]["is_cross_district"] is True
+    # A vertex of 溱溪河, the 綦江区/南川区 boundary river (gis_data/samples/qijiang/README.md).
+    preview = client.get("/api/v1/routing/", {"lon": 107.008213, "lat": 29.011643}).json()
+    near = [w for w in preview["warnings"] if w["code"] == "near_boundary"]
+    # The vertex lies a few centimetres inside 南川区 (the boundary as drawn): 綦江区 is the other side.
+    assert preview["reach"]["code"] == "R500110-019"
+    assert preview["district"]["code"] == "500119"
+    assert [w["district"] for w in near] == [{"code": "500110", "name": "綦江区"}]
+    assert near[0]["distance_m"] < 1
