@@ -91,7 +91,9 @@ def boards_build(features: Sequence[Reach | WaterBody], *, today: datetime.date 
     for assignment in serving:
         people[getattr(assignment, f"{owner}_id")].append(assignment)
 
-    areas = {area.pk for held in shares.values() for main in held[:1] for area in (main, _city_of(main)) if area}
+    # Offices are looked up where they may serve: each feature's main district and the city above it.
+    mains = [held[0] for held in shares.values() if held]
+    areas = {area.pk for area in [*mains, *map(_city_of, mains)] if area is not None}
     offices: dict[tuple[int, str], Agency] = {}
     for agency in Agency.objects.filter(district_id__in=areas, kind__in=OFFICE_KIND.values()).order_by("-code"):
         offices[(agency.district_id, agency.kind)] = agency  # the first by code wins

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.gis.db.models import Extent
 from django.db import IntegrityError, transaction
 
 from .access import access_change_record
-from .models import AccessAction, Agency, Membership, Role
+from .models import AccessAction, Agency, AgencyKind, District, Membership, Role
 
 # GIS administrators keep the layers in the admin site: these apps' models are theirs to edit.
 GIS_ADMIN_GROUP = "GIS管理员 GIS administrators"
@@ -78,5 +79,18 @@ def abilities(memberships) -> dict[str, bool]:  # noqa: ANN001 - a user's Member
         "record_finding": bool(memberships),
         "register_clue": bool(memberships),
         "make_clue_from_finding": bool(memberships),
-        "set_focus": any(m.role == Role.LIAISON and m.agency.kind == "liaison_office" for m in memberships),
+        "set_focus": any(m.role == Role.LIAISON and m.agency.kind == AgencyKind.LIAISON_OFFICE for m in memberships),
     }
+
+
+def home_district(memberships) -> tuple[District, tuple[float, float, float, float]] | None:  # noqa: ANN001
+    """Return the district of the first of a user's memberships (as ordered) and its lon/lat box, or None.
+
+    The phone opens its map there and caches that district's layers for offline use.
+    """
+    memberships = list(memberships)
+    if not memberships:
+        return None
+    district = memberships[0].agency.district
+    box = District.objects.filter(pk=district.pk).aggregate(box=Extent("geom"))["box"]
+    return district, box

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.gis.db.models import Extent
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_input import serializers
-from rivers.members import abilities
-from rivers.models import District, Membership
+from rivers.members import abilities, home_district
+from rivers.models import Membership
 
 from ..participants import side_of
 
@@ -72,10 +71,10 @@ class MeView(APIView):
             .order_by("agency__code", "role")
         )
         home = None
-        if memberships:
-            district = memberships[0].agency.district
-            extent = District.objects.filter(pk=district.pk).aggregate(box=Extent("geom"))["box"]
-            home = {"code": district.code, "name": district.name, "level": district.level, "bbox": list(extent)}
+        found = home_district(memberships)
+        if found is not None:
+            district, box = found
+            home = {"code": district.code, "name": district.name, "level": district.level, "bbox": list(box)}
         body = {
             "id": user.pk,
             "username": user.get_username(),
