@@ -136,8 +136,12 @@ class AreaQuerySet(SpatialQuerySet):
         for lookup in self.district_lookups:
             held |= Q(**{lookup: area}) | Q(**{f"{lookup}__parent": area})
         outline = Subquery(District.objects.filter(pk=area.pk).values("geom")[:1])
-        inside = self.model._default_manager.filter(held | Q(geom__intersects=outline)).values("pk")
-        return self.filter(pk__in=inside)
+        # Two subqueries, each with its own index (the districts' link, the GiST on geom); one OR over
+        # the joined rows would scan every row.
+        rows = self.model._default_manager
+        return self.filter(
+            Q(pk__in=rows.filter(held).values("pk")) | Q(pk__in=rows.filter(geom__intersects=outline).values("pk"))
+        )
 
 
 class ReachQuerySet(AreaQuerySet):
