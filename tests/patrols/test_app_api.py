@@ -273,3 +273,23 @@ def test_planned_routes_as_geojson_by_district(people):
     for i in range(20):
         route(f"RT-{i:02d}", "990001", (2_000, 100 + i * 10), (3_000, 100 + i * 10))
     assert query_count(client, "/api/v1/routes/") == few
+
+
+def test_the_app_endpoints_are_in_the_openapi_schema(people):
+    response = client_for(people["west_ro"]).get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    paths = response.json()["paths"]
+    for path in [
+        "/api/v1/me/",
+        "/api/v1/patrols/colleagues/",
+        "/api/v1/patrols/tracks/",
+        "/api/v1/routes/",
+        "/api/v1/routes/{code}/",
+        "/api/v1/reaches/{code}/board/",
+        "/api/v1/waterbodies/{code}/board/",
+        "/api/v1/boards/",
+    ]:
+        assert "get" in paths[path], path
+    routing = paths["/api/v1/routing/"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert routing["$ref"].endswith("/Routing")
+    properties = response.json()["components"]["schemas"]["Routing"]["properties"]
+    assert {"district", "reach", "procuratorate", "reason", "copies", "reach_distance_m", "warnings"} <= set(properties)
