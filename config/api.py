@@ -16,7 +16,7 @@ from patrols.api.patrols import PatrolViewSet
 from patrols.api.photos import FindingPhotosView, PhotoFileView
 from patrols.api.plans import ComplianceView, FocusView, WorkPlanView
 from patrols.api.routes import PatrolRouteViewSet
-from rivers.api import DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
+from rivers.api import CategoriesView, DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
 from rivers.signin import TokenObtainView
 
 router = NumericIdRouter()
@@ -36,6 +36,7 @@ urlpatterns = [
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
     path("routing/", RoutingView.as_view(), name="routing"),
     path("me/", MeView.as_view(), name="me"),
+    path("categories/", CategoriesView.as_view(), name="categories"),
     # 公示牌: a reach's or water body's board, and every board of a district for the phone's cache.
     path("reaches/<str:code>/board/", ReachBoardView.as_view(), name="reach-board"),
     path("waterbodies/<str:code>/board/", WaterBodyBoardView.as_view(), name="waterbody-board"),

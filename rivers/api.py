@@ -6,10 +6,12 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .categories import Category
 from .filters import BboxFilter, DistrictFilter
 from .models import District, Reach, WaterBody
 from .routing import RoutingError, route, routing_warnings
 from .serializers import (
+    CategorySerializer,
     DistrictSerializer,
     LonLatSerializer,
     ReachSerializer,
@@ -70,3 +72,14 @@ class RoutingView(APIView):
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
         warnings = routing_warnings(point, routing)
         return Response(RoutingSerializer(routing, context={"warnings": warnings}).data)
+
+
+class CategoriesView(APIView):
+    """问题类别 The categories of findings and clues (DESIGN §4): fixed codes with their labels."""
+
+    pagination_class = None
+
+    @extend_schema(responses=CategorySerializer(many=True))
+    def get(self, request):
+        categories = [{"code": code, "label": label} for code, label in Category.choices]
+        return Response(CategorySerializer(categories, many=True).data)

@@ -113,3 +113,8 @@ class RoutingSerializer(serializers.Serializer):
     @extend_schema_field(RoutingWarningSerializer(many=True))
     def get_warnings(self, routing) -> list[dict]:
         return self.context.get("warnings", [])
+
+
+class CategorySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField(help_text="中文 label")

@@ -89,6 +89,7 @@ NOT_REACHING_CLUES = {
     "route-list": "planned patrol routes",
     "route-detail": "a planned patrol route",
     "me": "the user's own agencies, roles and abilities",
+    "categories": "the fixed list of categories",
     "tile": "network layers only (rivers.tiles.TILE_LAYERS)",
     # Patrols, plans and compliance: tracks, coverage and counts of patrols, no clue.
     "patrol-list": "patrols",

@@ -190,6 +190,13 @@ def test_the_district_filter_takes_a_fixed_number_of_queries(api, network):
     assert queries() == few
 
 
+def test_categories_with_their_labels(api):
+    body = api.get("/api/v1/categories/").json()
+    assert len(body) == 17
+    assert body[0] == {"code": "water_resources", "label": "水资源保护"}
+    assert body[-1] == {"code": "other", "label": "其他"}
+
+
 def test_districts_and_water_bodies(api, network):
     districts = api.get("/api/v1/districts/", {"level": "district"}).json()["results"]["features"]
     assert sorted(f["properties"]["code"] for f in districts) == ["990001", "990002"]
