@@ -136,7 +136,12 @@ def routing_warnings(point: Point, routing: Routing) -> list[dict]:
     """
     warnings = []
     buffer_m = settings.BOUNDARY_BUFFER_M
-    near = District.objects.districts().within_metres(point, metres=buffer_m)
+    # A box around the point lets the GiST index pick the candidates before distances on the ground
+    # are measured: its half-width in degrees is at least the buffer wherever a degree of longitude is
+    # 40 km or more (below 69°, as rivers.crossing assumes).
+    margin = buffer_m / 40_000
+    around = (point.x - margin, point.y - margin, point.x + margin, point.y + margin)
+    near = District.objects.districts().in_bbox(around).within_metres(point, metres=buffer_m)
     if routing.district is not None:
         near = near.exclude(pk=routing.district.pk)
     near = near.annotate(distance_m=MetresBetween("geom", geometry_value(point))).order_by("distance_m", "code")
