@@ -212,6 +212,10 @@ def degrees_covering(metres: float, lat: float) -> float:
     return metres / shortest_degree_m
 
 
+# What a possible duplicate is shown with (DuplicateSerializer, with its distance_m).
+DUPLICATE_FIELDS = ("id", "code", "status", "category", "created_at")
+
+
 @dataclass(frozen=True)
 class Duplicates:
     nearest: list[Clue]  # by distance on the ground, each with `distance_m`
@@ -222,7 +226,10 @@ def duplicates_nearest(clue: Clue, user, *, shown: int | None = None) -> Duplica
     """Return the nearest `shown` (DUPLICATES_SHOWN) possible duplicates of `clue` and how many there are."""
     limit = settings.DUPLICATES_SHOWN if shown is None else shown
     # How many there are comes with the nearest, counted over all of them before the LIMIT: one statement.
-    nearest = list(possible_duplicates(clue, user).annotate(all_of_them=Window(Count("pk")))[:limit])
+    # What a duplicate is shown with, not the whole row with its point.
+    nearest = list(
+        possible_duplicates(clue, user).only(*DUPLICATE_FIELDS).annotate(all_of_them=Window(Count("pk")))[:limit]
+    )
     return Duplicates(nearest=nearest, count=nearest[0].all_of_them if nearest else 0)
 
 

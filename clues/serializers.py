@@ -16,6 +16,7 @@ from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
 from .evidence import may_see_originals
 from .models import Category, Clue, ClueEvent, Source, Suggestion, Transfer
+from .registration import DUPLICATE_FIELDS
 
 POINT_SCHEMA = {
     "type": "object",
@@ -271,7 +272,7 @@ class DuplicateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Clue
-        fields = ["id", "code", "status", "category", "created_at", "distance_m"]
+        fields = [*DUPLICATE_FIELDS, "distance_m"]
 
 
 class StepSerializer(serializers.Serializer):
