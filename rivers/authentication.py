@@ -6,6 +6,8 @@ holds the token endpoint).
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
@@ -67,3 +69,14 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
         f"<title>登录已锁定 Sign-in locked</title><p>{escape(message)}</p></html>"
     )
     return HttpResponse(page, status=429, content_type="text/html; charset=utf-8")
+
+
+def api_exception_handler(exc: Exception, context: dict):  # noqa: ANN201 - a Response or None
+    """DRF's handler, with a throttled request told in both languages when to come back."""
+    # rest_framework.views reads the authentication classes (this module) when it is imported.
+    from rest_framework.views import exception_handler
+
+    if isinstance(exc, exceptions.Throttled):
+        wait = max(1, math.ceil(exc.wait or 1))
+        exc.detail = f"请求过于频繁，请 {wait} 秒后再试 / Too many requests: try again in {wait} s"
+    return exception_handler(exc, context)

@@ -102,7 +102,10 @@ def test_the_api_is_throttled_per_user(reader):
     client = APIClient()
     client.force_authenticate(reader)
     with override_settings(API_THROTTLE_RATES={**settings.API_THROTTLE_RATES, "user": "3/min"}):
-        assert [client.get("/api/v1/districts/").status_code for _ in range(4)] == [200, 200, 200, 429]
+        responses = [client.get("/api/v1/districts/") for _ in range(4)]
+    assert [response.status_code for response in responses] == [200, 200, 200, 429]
+    detail, retry_after = responses[-1].json()["detail"], int(responses[-1]["Retry-After"])
+    assert detail == f"请求过于频繁，请 {retry_after} 秒后再试 / Too many requests: try again in {retry_after} s"
     cache.delete(f"throttle_user_{reader.pk}")
 
 
