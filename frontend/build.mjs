@@ -110,7 +110,7 @@ async function build() {
   for (const size of [192, 512]) writeFileSync(join(out, `icon-${size}.png`), icon(size));
   // The version names the service worker's cache: any change to what it serves makes a new one.
   const assets = readdirSync(out).sort();
-  const version = createHash("sha256");
+  const version = createHash("sha256").update(readFileSync(join(here, "src", "patrol", "sw.js")));
   for (const name of assets) version.update(name + "\0").update(readFileSync(join(out, name)));
   const versionId = version.digest("hex").slice(0, 16);
   await esbuild.build({

@@ -4,7 +4,7 @@ import "./patrol.css";
 
 import L from "leaflet";
 
-import { ApiError, get, post, uuid } from "../shared/api.js";
+import { ApiError, fetched, get, post, uuid } from "../shared/api.js";
 import { bytes, duration, fill, h, metres } from "../shared/dom.js";
 import { t, tn } from "../shared/i18n.js";
 import * as queue from "../shared/queue.js";
@@ -523,6 +523,7 @@ function findingFormShow() {
     title: t("拖动到发现的位置"),
     icon: L.divIcon({ className: "pin", html: "<span></span>", iconSize: [36, 36], iconAnchor: [18, 36] }),
   }).addTo(map);
+  app.pin = pin;
   map.setView([start.lat, start.lon], Math.max(map.getZoom(), 15));
   const files = [];
   const focusCodes = app.focus.map((item) => item.category);
@@ -535,6 +536,7 @@ function findingFormShow() {
   };
   const close = () => {
     map.removeLayer(pin);
+    app.pin = null;
     if (previous === "running" && app.patrol) runningShow(app.patrol, app.track);
     else idleShow();
   };
@@ -664,8 +666,26 @@ async function clueMake(finding) {
 
 // --- start-up -----------------------------------------------------------------------------------------------
 
-async function serviceWorkerRegister() {
+/** Once the worker controls the page, have it keep everything this visit loaded; mark the page ready offline. */
+async function offlineKeep(loaded) {
+  const controlled = Boolean(navigator.serviceWorker.controller);
+  await loaded;
+  if (!controlled) {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+    }
+  }
+  const urls = [...fetched, ...[...document.scripts].map((s) => s.src).filter((src) => src.includes("/patrol/jsi18n/"))];
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data?.type === "cached") document.body.dataset.offlineReady = String(!event.data.failed.length);
+  });
+  navigator.serviceWorker.controller.postMessage({ type: "cache", urls: controlled ? [] : urls });
+}
+
+async function serviceWorkerRegister(loaded) {
   if (!("serviceWorker" in navigator)) return;
+  offlineKeep(loaded);
   const registration = await navigator.serviceWorker.register("/patrol/sw.js", { scope: "/patrol/" });
   let reloading = false;
   const offer = (worker) => {
@@ -697,7 +717,9 @@ async function storageCheck() {
 }
 
 async function start() {
-  serviceWorkerRegister().catch(() => banner(t("离线功能不可用（无法注册 Service Worker）。"), "error"));
+  let loadedNow;
+  const loaded = new Promise((resolve) => { loadedNow = resolve; });
+  serviceWorkerRegister(loaded).catch(() => banner(t("离线功能不可用（无法注册 Service Worker）。"), "error"));
   storageCheck();
   queueShow();
   try {
@@ -708,7 +730,7 @@ async function start() {
   app.district = app.me?.home_district?.code || (await queue.metaGet("district")) || null;
   if (app.district) await queue.metaSet("district", app.district);
   const year = new Date().getFullYear();
-  const [loaded] = await Promise.all([
+  const [layersLoaded] = await Promise.all([
     layersLoad({ map, layers }, app.district),
     get("patrols/colleagues/").then((list) => { app.colleagues = list; }).catch(() => {}),
     app.district
@@ -721,8 +743,8 @@ async function start() {
         }).catch(() => {})
       : null,
   ]);
-  if (loaded.bounds && !app.position) map.fitBounds(loaded.bounds, { padding: [10, 10] });
-  if (loaded.failures.length && !navigator.onLine) banner(t("离线：部分地图图层尚未缓存。"));
+  if (layersLoaded.bounds && !app.position) map.fitBounds(layersLoaded.bounds, { padding: [10, 10] });
+  if (layersLoaded.failures.length && !navigator.onLine) banner(t("离线：部分地图图层尚未缓存。"));
   const current = await queue.patrolGet(await queue.metaGet("current"));
   const last = await queue.metaGet("last");
   if (current?.status === "running") {
@@ -738,6 +760,7 @@ async function start() {
   locate(app.view !== "running");
   queue.flush();
   document.body.dataset.loaded = "true";
+  loadedNow();
 }
 
 start();

@@ -43,6 +43,27 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("message", (event) => {
   if (event.data === "skipWaiting") self.skipWaiting();
+  // A first visit loads its data before this worker controls the page: the page names what it
+  // loaded, and it is fetched again into the cache. The answer says when the app works offline.
+  if (event.data?.type === "cache") {
+    const urls = event.data.urls.filter((url) => DATA_PATHS.some((p) => p.test(new URL(url, self.location).pathname)));
+    event.waitUntil(
+      (async () => {
+        const cache = await caches.open(DATA);
+        const failed = [];
+        for (const url of urls) {
+          try {
+            const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+            if (response.ok && !response.redirected) await cache.put(url, response);
+            else failed.push(url);
+          } catch {
+            failed.push(url);
+          }
+        }
+        event.source?.postMessage({ type: "cached", count: urls.length - failed.length, failed });
+      })(),
+    );
+  }
 });
 
 /** Fetch, giving up after NETWORK_WAIT_MS when a cached answer is there to fall back on. */
@@ -58,7 +79,8 @@ function fetchWithin(request, hasFallback) {
 /** Network first (fresh data and a fresh page after a deployment), the cache when the network fails. */
 async function networkFirst(request, cacheName, key = request) {
   const cache = await caches.open(cacheName);
-  const cached = await cache.match(key);
+  // DRF answers vary on Accept and Cookie: a copy kept by the "cache" message matches all the same.
+  const cached = await cache.match(key, { ignoreVary: true });
   try {
     const response = await fetchWithin(request, Boolean(cached));
     if (response.ok && !response.redirected) await cache.put(key, response.clone());

@@ -74,7 +74,14 @@ export async function request(method, path, body) {
   return data;
 }
 
-export const get = (path) => request("GET", path);
+/** Every GET answered so far (URL paths): what the service worker keeps for offline use. */
+export const fetched = new Set();
+
+export async function get(path) {
+  const body = await request("GET", path);
+  fetched.add(path.startsWith("/") ? path : API + path);
+  return body;
+}
 export const post = (path, body) => request("POST", path, body ?? {});
 
 /** Upload a multipart form, reporting progress (0…1) as it goes; resolve with the JSON answer. */

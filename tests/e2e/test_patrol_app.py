@@ -1,0 +1,391 @@
+"""The patrol app (/patrol/) on a phone, against the live server and a real Celery worker (issue 8).
+
+Chromium is driven through Playwright with faked geolocation, the network switched off and on
+(`context.set_offline`) and answers replaced by 500s (route interception). The database is read only
+before and after the `sync_playwright()` block (Django refuses ORM calls inside its event loop).
+Screenshots of every step land in SCREENSHOTS (README: "Screenshots"), at 390×844 and 1440×900.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.contrib.gis.geos import LineString
+
+from gis_data.bundle import bundle_load
+from patrols.models import Finding, Patrol, PatrolCoverage, Photo, PhotoStatus, TrackPoint
+from rivers.members import member_add
+from rivers.models import Agency, Reach
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.patrols.test_photo_worker import database_url, log_tail, stop_worker
+from tests.patrols.test_photos import forget_queue, phone_jpeg
+
+pytestmark = pytest.mark.e2e
+
+REPO = Path(__file__).resolve().parents[2]
+QIJIANG = REPO / "gis_data" / "samples" / "qijiang"
+SCREENSHOTS = REPO / ".local" / "screenshots" / "patrol"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
+PASSWORD = "pw-patrol-app-1"
+WAIT_MS = 20_000
+
+# Points of the Qijiang sample (gis_data/samples/qijiang/README.md, "Notable features and test points"):
+CROSSING = (106.597499, 29.093546)  # a vertex of 綦江干流三江—广兴段 R500110-006, cross-district (綦江区/江津区)
+CROSSING_JIANGJIN = (106.561199, 29.108674)  # another vertex of it, on the 江津区 side
+BOUNDARY = (107.008213, 29.011643)  # a vertex of the 綦江/南川 boundary river R500110-019 (界河)
+
+
+def walk_along(reach_code: str, count: int, step_m: float) -> list[tuple[float, float]]:
+    """Return `count` (lon, lat) positions `step_m` apart along the reach, from its start (UTM 48N metres)."""
+    line = Reach.objects.get(code=reach_code).geom.transform(32648, clone=True)[0]
+    assert line.length > count * step_m, "the reach is long enough for the walk"
+    points = [line.interpolate(i * step_m) for i in range(count)]
+    walked = LineString(points, srid=32648).transform(4326, clone=True)
+    return [tuple(round(c, 7) for c in xy) for xy in walked.coords]
+
+
+@pytest.fixture
+def qijiang(transactional_db, settings, tmp_path):
+    """The Qijiang demo, a prosecutor and a river-office officer of 綦江区, and a media folder of the test's own."""
+    bundle_load(QIJIANG)
+    member_add(username="qj_proc", agency=Agency.objects.get(code="500110-PROC"), role="prosecutor", password=PASSWORD)
+    member_add(username="qj_ro", agency=Agency.objects.get(code="500110-RCO"), role="river_office", password=PASSWORD)
+    settings.MEDIA_ROOT = tmp_path / "media"
+    # The test walks 30 fixes along the bank in seconds: the speed filter would (rightly) drop them.
+    settings.TRACK_MAX_SPEED_MPS = 1_000_000.0
+    return {"walk": walk_along("R500110-005", 30, 25.0)}
+
+
+@pytest.fixture
+def worker(qijiang, settings, tmp_path):
+    """A real Celery worker on the test database: photos on a queue of the test's own, coverage on the default one."""
+    queue = f"test-app-{uuid.uuid4().hex[:12]}"
+    settings.PHOTO_TASK_QUEUE = queue
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PHOTO_TASK_QUEUE": queue,
+        "TRACK_MAX_SPEED_MPS": str(settings.TRACK_MAX_SPEED_MPS),
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "--queues", f"{queue},celery", "--pool", "solo",
+        "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
+    ]  # fmt: skip
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process.log_path = log_path
+    try:
+        yield process
+    finally:
+        stop_worker(process)
+        forget_queue(queue)
+
+
+class Phone:
+    """A browser context shaped like a phone, signed in, that records console errors and takes screenshots."""
+
+    def __init__(self, browser, base_url: str, *, viewport=PHONE, geolocation=True, locale="zh-CN"):
+        options = {"viewport": viewport, "locale": locale, "base_url": base_url}
+        if viewport == PHONE:
+            options.update(is_mobile=True, has_touch=True, device_scale_factor=1)
+        if geolocation:
+            options.update(permissions=["geolocation"], geolocation={"latitude": 29.0, "longitude": 106.66, "accuracy": 8})
+        self.context = browser.new_context(**options)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.expected: list[str] = []  # console messages the test itself causes (offline, 500s)
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        self.page.on("dialog", lambda dialog: dialog.accept())
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        if any(expected in message.text for expected in self.expected):
+            return
+        self.errors.append(f"{self.page.url}: {message.text} ({message.location.get('url')})")
+
+    def sign_in(self, username: str) -> None:
+        page = self.page
+        page.goto("/login/?next=/patrol/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        self.wait_loaded()
+
+    def wait_loaded(self) -> None:
+        self.page.wait_for_selector("body[data-loaded=true]", timeout=WAIT_MS)
+
+    def wait_offline_ready(self) -> None:
+        """Wait until the service worker controls the page and holds the shell and the district's data."""
+        self.page.wait_for_selector("body[data-offline-ready=true]", timeout=WAIT_MS)
+
+    def shot(self, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+    def waiting(self) -> int:
+        return int(self.page.get_attribute("#queue-chip", "data-waiting") or 0)
+
+    def tap_map(self, lon: float, lat: float) -> None:
+        """Tap the map at lon/lat, converting with the page's own Leaflet map."""
+        page = self.page
+        page.evaluate("([lat, lon]) => patrolMap.setView([lat, lon], 16, {animate: false})", [lat, lon])
+        x, y = page.evaluate(
+            "([lat, lon]) => { const p = patrolMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y] }", [lat, lon]
+        )
+        box = page.locator("#map").bounding_box()
+        page.mouse.click(box["x"] + x, box["y"] + y)
+
+    def move_pin(self, lon: float, lat: float) -> None:
+        """Drop the finding's marker at lon/lat (as a drag ends) and wait for the routing preview."""
+        self.page.evaluate(
+            "([lat, lon]) => { const pin = patrolApp.pin; pin.setLatLng([lat, lon]); pin.fire('dragend') }", [lat, lon]
+        )
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def test_a_joint_patrol_offline_and_back_arrives_exactly_once(live_server, qijiang, worker, chromium, tmp_path):
+    walk = qijiang["walk"]
+    photo_path = tmp_path / "finding.jpg"
+    photo_path.write_bytes(phone_jpeg((1200, 900), gps=walk[-1]))
+
+    phone = Phone(chromium, live_server.url)
+    page = phone.page
+    phone.sign_in("qj_proc")
+    phone.wait_offline_ready()
+    phone.shot("01-map-around-me")
+
+    # 公示牌 of the reach under the walk: its chief and its eco-prosecutor.
+    phone.tap_map(*walk[3])
+    page.wait_for_selector("#board .board h2", timeout=WAIT_MS)
+    board = page.inner_text("#board")
+    assert "河长" in board and "綦江" in board
+    phone.shot("02-board")
+    page.click("#board-close")
+
+    # Start a joint patrol with the river-office officer.
+    page.click("#start-open")
+    page.check("input[name=kind][value=joint]")
+    page.check("input[name=participant][value^='qj_ro|']")
+    phone.shot("03-start-joint")
+    page.click("#start-submit")
+    page.wait_for_selector("#finish", timeout=WAIT_MS)
+
+    for i, (lon, lat) in enumerate(walk, start=1):
+        phone.context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 6})
+        page.wait_for_function(f"patrolApp.track.length >= {i}", timeout=WAIT_MS)
+    assert page.inner_text("#points-total") == "30"
+    phone.shot("04-patrolling")
+
+    # The signal drops: a finding with a photo is kept on the phone.
+    phone.expected += ["ERR_INTERNET_DISCONNECTED"]
+    phone.context.set_offline(True)
+    page.click("#finding-open")
+    page.select_option("#finding-category", "illegal_sand_mining")
+    page.fill("#finding-description", "岸边有采砂船作业 / a sand dredger at work by the bank")
+    page.set_input_files("#photo-gallery", str(photo_path))
+    page.wait_for_selector("#photo-list li")
+    page.wait_for_selector("#routing:has-text('离线')")
+    phone.shot("05-finding-offline")
+    page.click("#finding-save")
+    page.wait_for_selector("#finish")
+    waiting = phone.waiting()
+    assert waiting >= 2, "the finding and its photo wait (and maybe track points)"
+    assert "条待上传" in page.inner_text("#queue-chip")
+    page.click("#queue-chip")
+    page.wait_for_selector("#queue-panel .queue")
+    phone.shot("06-queue-offline")
+    page.click("#queue-panel .secondary")
+
+    # Reloaded while offline: the shell comes from the service worker; the patrol and the queue survive.
+    response = page.reload()
+    assert response.from_service_worker
+    phone.wait_loaded()
+    page.wait_for_selector("#finish", timeout=WAIT_MS)
+    assert page.evaluate("patrolApp.track.length") == 30
+    page.wait_for_function(f"document.querySelector('#queue-chip').dataset.waiting === '{waiting}'", timeout=WAIT_MS)
+    phone.shot("07-reloaded-offline")
+
+    # Back online: everything goes, in order, once.
+    phone.context.set_offline(False)
+    page.wait_for_function("document.querySelector('#queue-chip').dataset.waiting === '0'", timeout=30_000)
+    assert "已全部上传" in page.inner_text("#queue-chip")
+    phone.shot("08-all-sent")
+
+    page.click("#finish")
+    page.wait_for_selector("#coverage[data-done=true]", timeout=60_000)
+    fractions = page.eval_on_selector_all("#coverage li", "items => items.map(li => Number(li.dataset.fraction))")
+    assert fractions and max(fractions) > 0
+    assert page.get_attribute("#summary-valid", "data-valid") == "false"  # seconds long: under the minimums
+    phone.shot("09-finished-coverage")
+    errors = phone.errors
+    phone.close()
+
+    assert not errors, '\n'.join(errors)
+    patrol = Patrol.objects.get()
+    assert patrol.kind == "joint"
+    assert sorted(patrol.participants.values_list("user__username", flat=True)) == ["qj_proc", "qj_ro"]
+    assert TrackPoint.objects.filter(patrol=patrol).count() == 30
+    finding = Finding.objects.get()
+    assert finding.patrol_id == patrol.pk and finding.category == "illegal_sand_mining"
+    photo = Photo.objects.get()
+    assert photo.size_bytes == photo_path.stat().st_size  # the original bytes, untouched
+    deadline = time.monotonic() + 60
+    while Photo.objects.get().status == PhotoStatus.PENDING and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert Photo.objects.get().status == PhotoStatus.DONE, log_tail(worker)
+    assert PatrolCoverage.objects.filter(patrol=patrol, reach__code="R500110-005", fraction__gt=0).exists()
+
+
+def test_a_finding_sent_while_the_server_fails_arrives_once(live_server, qijiang, chromium, tmp_path):
+    photo_path = tmp_path / "finding.jpg"
+    photo_path.write_bytes(phone_jpeg((640, 480), gps=CROSSING))
+    phone = Phone(chromium, live_server.url)
+    page = phone.page
+    phone.sign_in("qj_ro")
+    failures = {"findings": 0}
+
+    def flaky(route):
+        # The first attempt reaches the server, which keeps the finding, but its answer is lost (a 500
+        # in its place); the next two fail outright. The retries must not make a second finding.
+        failures["findings"] += 1
+        if failures["findings"] == 1:
+            route.fetch()
+            route.fulfill(status=500, body="upstream error")
+        elif failures["findings"] <= 3:
+            route.fulfill(status=500, body="upstream error")
+        else:
+            route.continue_()
+
+    phone.expected += ["status of 500"]
+    page.route("**/api/v1/findings/", flaky)
+    page.click("#finding-open")
+    phone.move_pin(*CROSSING)
+    page.fill("#finding-description", "排污口 / a discharge pipe")
+    page.set_input_files("#photo-gallery", str(photo_path))
+    page.click("#finding-save")
+    page.wait_for_selector("#last-error, #queue-chip.error", timeout=WAIT_MS)
+    page.click("#queue-chip")
+    page.wait_for_selector("#last-error", timeout=WAIT_MS)
+    assert "500" in page.inner_text("#last-error")
+    phone.shot("10-server-errors-retrying")
+    page.wait_for_function("document.querySelector('#queue-chip').dataset.waiting === '0'", timeout=30_000)
+    errors = phone.errors
+    phone.close()
+
+    assert failures["findings"] >= 4
+    assert not errors, '\n'.join(errors)
+    assert Finding.objects.count() == 1
+    assert Photo.objects.count() == 1
+
+
+def test_a_joint_patrol_with_one_side_missing_is_refused_in_words(live_server, qijiang, chromium):
+    phone = Phone(chromium, live_server.url)
+    page = phone.page
+    phone.sign_in("qj_proc")
+    page.click("#start-open")
+    page.check("input[name=kind][value=joint]")
+    page.click("#start-submit")
+    page.wait_for_selector("#start-error:not(:empty)", timeout=WAIT_MS)
+    refusal = page.inner_text("#start-error")
+    phone.shot("11-joint-refused")
+    assert "联合巡查须河长办和检察院双方人员参加" in refusal and "河长办方" in refusal
+    assert page.is_visible("#start-submit")  # the form stays, to add the other side
+    errors = phone.errors
+    phone.close()
+
+    assert not errors, '\n'.join(errors)
+    assert not Patrol.objects.exists()
+
+
+def test_the_routing_preview_names_the_municipal_procuratorate_and_warns_near_a_boundary(live_server, qijiang, chromium):
+    phone = Phone(chromium, live_server.url)
+    page = phone.page
+    phone.sign_in("qj_proc")
+    page.click("#finding-open")
+    phone.move_pin(*CROSSING)
+    page.wait_for_selector("#routing[data-reason=cross_district]", timeout=WAIT_MS)
+    preview = page.inner_text("#routing")
+    phone.shot("12-preview-cross-district")
+    assert "重庆市人民检察院" in preview
+    assert "500110-PROC" in preview and "500116-PROC" in preview
+
+    phone.move_pin(*BOUNDARY)
+    page.wait_for_selector("#routing [data-warning=near_boundary]", timeout=WAIT_MS)
+    warning = page.inner_text("#routing [data-warning=near_boundary]")
+    phone.shot("13-preview-boundary-warning")
+    assert "南川区" in warning
+    errors = phone.errors
+    phone.close()
+
+    assert not errors, '\n'.join(errors)
+
+
+def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, qijiang, chromium):
+    phone = Phone(chromium, live_server.url, geolocation=False)
+    page = phone.page
+    phone.sign_in("qj_proc")
+    page.wait_for_selector("#banner:has-text('定位')", timeout=WAIT_MS)  # permission refused: said in words
+    assert "未获得定位权限" in page.inner_text("#banner")
+    phone.shot("14-location-refused")
+    phone.wait_offline_ready()
+    reaches = page.evaluate("() => { let n = 0; patrolMap.eachLayer(l => { if (l.feature?.properties.river) n++ }); return n }")
+    assert reaches > 0
+
+    phone.expected += ["ERR_INTERNET_DISCONNECTED"]
+    phone.context.set_offline(True)
+    response = page.goto("/patrol/")
+    assert response.from_service_worker
+    phone.wait_loaded()
+    assert page.evaluate(
+        "() => { let n = 0; patrolMap.eachLayer(l => { if (l.feature?.properties.river) n++ }); return n }"
+    ) == reaches
+    assert "离线" in page.inner_text("#queue-chip")
+    phone.shot("15-shell-offline")
+    phone.context.set_offline(False)
+
+    page.goto("/patrol/?lang=en")
+    phone.wait_loaded()
+    assert page.inner_text("#start-open") == "Start a patrol"
+    assert page.get_attribute("html", "lang") == "en"
+    phone.shot("16-english")
+    errors = phone.errors
+    phone.close()
+
+    desktop = Phone(chromium, live_server.url, viewport=DESKTOP)
+    desktop.sign_in("qj_proc")
+    desktop.page.click("#finding-open")
+    desktop.move_pin(*CROSSING)
+    desktop.page.wait_for_selector("#routing[data-reason]", timeout=WAIT_MS)
+    desktop.shot("17-desktop-finding")
+    desktop.tap_map(*CROSSING_JIANGJIN)
+    desktop.page.wait_for_selector("#board .board h2", timeout=WAIT_MS)
+    desktop.shot("18-desktop-board")
+    errors += desktop.errors
+    desktop.close()
+
+    assert not errors, '\n'.join(errors)
