@@ -344,6 +344,8 @@ function runningShow(patrol, points) {
   app.view = "running";
   app.patrol = patrol;
   app.track = points.map((p) => ({ lon: p.lon, lat: p.lat }));
+  // Before the watch starts: a reload's first fix may repeat the last one's time, and must come after it.
+  app.lastFixAt = Math.max(app.lastFixAt || 0, ...points.filter((p) => p.recorded_at).map((p) => Date.parse(p.recorded_at)));
   live.setLatLngs(app.track.map((p) => [p.lat, p.lon]));
   fill(
     sheet,
@@ -536,15 +538,18 @@ function findingFormShow() {
   };
   const close = () => {
     map.removeLayer(pin);
-    app.pin = null;
+    app.pin = app.pinMove = null;
     if (previous === "running" && app.patrol) runningShow(app.patrol, app.track);
     else idleShow();
   };
+  let asked = 0;
   const routingShow = async () => {
     const { lat, lng } = pin.getLatLng();
+    const ask = ++asked; // only the answer for where the marker is now is shown
     fill(preview, h("p", { class: "muted" }, t("正在查询移送去向…")));
     try {
       const routing = await get(`routing/?lon=${lng.toFixed(6)}&lat=${lat.toFixed(6)}`);
+      if (ask !== asked) return;
       preview.dataset.reason = routing.reason;
       fill(
         preview,
@@ -557,11 +562,18 @@ function findingFormShow() {
         (routing.warnings || []).map((w) => h("p", { class: "warn", dataset: { warning: w.code } }, "⚠ ", w.message)),
       );
     } catch (error) {
+      if (ask !== asked) return;
       delete preview.dataset.reason;
       fill(preview, h("p", { class: "muted" }, error.status === 0 ? t("离线：联网后可预览移送去向，发现照常保存。") : error.message));
     }
   };
   pin.on("dragend", routingShow);
+  // Where a drag would put it (keyboard users and the browser tests): move, show, preview.
+  app.pinMove = (lon, lat) => {
+    pin.setLatLng([lat, lon]);
+    map.panTo([lat, lon], { animate: false });
+    routingShow();
+  };
   fill(
     sheet,
     h("h1", {}, t("记录发现")),
@@ -569,7 +581,11 @@ function findingFormShow() {
       "form",
       { id: "finding-form" },
       h("p", { class: "muted" }, t("位置：我的位置，可拖动地图上的标记调整。")),
-      h("button", { type: "button", class: "secondary", onclick: () => { if (app.position) { pin.setLatLng([app.position.lat, app.position.lon]); routingShow(); } } }, t("用我的位置")),
+      h("div", { class: "row" },
+        h("button", { type: "button", class: "secondary", onclick: () => app.position && app.pinMove(app.position.lon, app.position.lat) }, t("用我的位置")),
+        // Keyboard users move the map with the arrow keys, then drop the marker at its centre.
+        h("button", { type: "button", class: "secondary", onclick: () => { const c = map.getCenter(); app.pinMove(c.lng, c.lat); } }, t("标记移到地图中心")),
+      ),
       h("label", { for: "finding-category" }, t("类别")),
       h("select", { id: "finding-category", name: "category", required: true },
         focusCodes.length
@@ -582,9 +598,9 @@ function findingFormShow() {
       h("label", { for: "finding-description" }, t("简要说明")),
       h("textarea", { id: "finding-description", name: "description", rows: 3, maxlength: 5000, required: true }),
       h("div", { class: "row" },
-        h("label", { class: "big file", for: "photo-camera" }, "📷 ", t("拍照")),
+        h("label", { class: "big file", for: "photo-camera" }, t("拍照")),
         h("input", { id: "photo-camera", type: "file", accept: "image/*", capture: "environment", class: "visually-hidden", onchange: (e) => addFiles(e.target) }),
-        h("label", { class: "big file", for: "photo-gallery" }, "🖼 ", t("相册")),
+        h("label", { class: "big file", for: "photo-gallery" }, t("相册")),
         h("input", { id: "photo-gallery", type: "file", accept: "image/*", multiple: true, class: "visually-hidden", onchange: (e) => addFiles(e.target) }),
       ),
       fileList,
@@ -751,7 +767,6 @@ async function start() {
     runningShow(current, await queue.pointsOf(current.client_uuid));
     const points = app.track;
     if (points.length) map.setView([points.at(-1).lat, points.at(-1).lon], 15);
-    app.lastFixAt = Math.max(0, ...(await queue.pointsOf(current.client_uuid)).map((p) => Date.parse(p.recorded_at)));
   } else if (last) {
     finishedShow(last);
   } else {
