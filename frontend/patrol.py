@@ -38,7 +38,7 @@ def asset_url(name: str, build: dict) -> str:
     return f"{static('frontend/build/' + name)}?v={build['version']}"
 
 
-NOT_BUILT = "前端尚未构建：请运行 make run 或 scripts/frontend.sh / The app is not built: run make run or scripts/frontend.sh"
+NOT_BUILT = "前端尚未构建：请运行 scripts/frontend.sh / The app is not built: run scripts/frontend.sh (make run does)"
 
 
 @login_required

@@ -80,7 +80,8 @@ def worker(qijiang, settings, tmp_path):
     }
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "--queues", f"{queue},celery", "--pool", "solo",
-        "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO",
+        "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "--loglevel", "INFO",
     ]  # fmt: skip
     log_path = tmp_path / "worker.log"
     with open(log_path, "wb") as log:
