@@ -9,6 +9,7 @@ Screenshots of every step land in SCREENSHOTS (README: "Screenshots"), at 390×8
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -408,5 +409,39 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
         desktop.shot("18-desktop-board")
         errors += desktop.errors
         desktop.close()
+
+    assert not errors, "\n".join(errors)
+
+
+def test_a_new_version_takes_over_when_the_user_says_so(live_server, qijiang, tmp_path, monkeypatch):
+    import frontend.patrol
+
+    with chromium() as browser:
+        phone = Phone(browser, live_server.url)
+        page = phone.page
+        phone.sign_in("qj_proc")
+        phone.wait_offline_ready()
+        old = page.get_attribute("body", "data-version")
+
+        # A deployment: the same files under a new version (what a changed source gives), served from now on.
+        deployed = tmp_path / "build"
+        shutil.copytree(frontend.patrol.BUILD_DIR, deployed)
+        new = "0123456789abcdef"
+        for name in ("sw.js", "build.json"):
+            path = deployed / name
+            path.write_text(path.read_text().replace(old, new))
+        monkeypatch.setattr(frontend.patrol, "BUILD_DIR", deployed)
+
+        page.evaluate("navigator.serviceWorker.getRegistration().then(registration => registration.update())")
+        page.wait_for_selector("#update", timeout=WAIT_MS)
+        phone.shot("19-new-version-ready")
+        with page.expect_navigation():
+            page.click("#update")
+        phone.wait_loaded()
+        assert page.get_attribute("body", "data-version") == new
+        caches = page.evaluate("caches.keys()")
+        assert f"patrol-shell-{new}" in caches and f"patrol-shell-{old}" not in caches
+        errors = phone.errors
+        phone.close()
 
     assert not errors, "\n".join(errors)
