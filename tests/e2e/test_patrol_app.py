@@ -8,6 +8,7 @@ Screenshots of every step land in SCREENSHOTS (README: "Screenshots"), at 390×8
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -219,6 +220,7 @@ def test_a_joint_patrol_offline_and_back_arrives_exactly_once(live_server, qijia
         page.set_input_files("#photo-gallery", str(photo_path))
         page.wait_for_selector("#photo-list li")
         page.wait_for_selector("#routing:has-text('离线')")
+        page.locator("#photo-list").scroll_into_view_if_needed()
         phone.shot("05-finding-offline")
         page.click("#finding-save")
         page.wait_for_selector("#finish")
@@ -445,3 +447,42 @@ def test_a_new_version_takes_over_when_the_user_says_so(live_server, qijiang, tm
         phone.close()
 
     assert not errors, "\n".join(errors)
+
+
+def test_the_first_load_is_small_and_opens_on_a_slow_connection(live_server, qijiang):
+    """First visit over 1.6 Mbps with 150 ms latency (CDP): the bytes (gzip-compressed) and the time to a usable app."""
+    with chromium() as browser:
+        phone = Phone(browser, live_server.url)
+        page = phone.page
+        page.goto("/login/?next=/api/v1/me/")  # signed in, without a first visit of the app
+        page.fill("#id_username", "qj_proc")
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        phone.errors.clear()  # the API page's missing favicon; what follows is the app's
+        cdp = phone.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+        slow = {"offline": False, "latency": 150, "downloadThroughput": 1.6e6 / 8, "uploadThroughput": 1.6e6 / 8}
+        cdp.send("Network.emulateNetworkConditions", slow)
+        responses = []
+        page.on("response", lambda response: responses.append(response))
+        started = time.monotonic()
+        page.goto("/patrol/", wait_until="domcontentloaded")
+        shown_s = time.monotonic() - started
+        phone.wait_loaded()
+        usable_s = time.monotonic() - started
+        rows = [(r.url.removeprefix(live_server.url), r.body()) for r in responses if r.status == 200]
+        errors = phone.errors
+        phone.close()
+
+    raw = sum(len(body) for _, body in rows)
+    compressed = sum(len(gzip.compress(body, 9)) for _, body in rows)
+    report = [f"{url}\t{len(body)} B\t{len(gzip.compress(body, 9))} B gzip" for url, body in rows]
+    report.append(f"first load: {len(rows)} responses, {raw} B, {compressed} B gzip-compressed")
+    report.append(f"1.6 Mbps / 150 ms, uncompressed transfer: page shown {shown_s:.2f} s, app usable {usable_s:.2f} s")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "first-load.txt").write_text("\n".join(report) + "\n")
+    assert not errors, "\n".join(errors)
+    assert compressed < 150_000, report
+    assert usable_s < 15, report  # a generous bound on a shared machine; the figure itself is in first-load.txt

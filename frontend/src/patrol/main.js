@@ -46,7 +46,10 @@ function banner(message, kind = "info") {
 
 const { map, layers } = mapCreate($("#map"), (feature, kind) => boardOpen(feature, kind));
 window.patrolMap = map;
-const live = L.polyline([], { color: "#d50000", weight: 6, opacity: 0.95, interactive: false }).addTo(map);
+// The sheet below the map grows and shrinks with its content: keep Leaflet's idea of the map's size true.
+new ResizeObserver(() => map.invalidateSize({ pan: false })).observe($("#map"));
+// Wide and see-through: the reach walked along stays visible under this patrol's track.
+const live = L.polyline([], { color: "#d50000", weight: 10, opacity: 0.6, interactive: false }).addTo(map);
 const here = L.circleMarker([0, 0], { radius: 9, color: "#fff", weight: 3, fillColor: "#1565c0", fillOpacity: 1 });
 
 const LocateControl = L.Control.extend({
@@ -553,13 +556,13 @@ function findingFormShow() {
       preview.dataset.reason = routing.reason;
       fill(
         preview,
+        (routing.warnings || []).map((w) => h("p", { class: "warn", dataset: { warning: w.code } }, w.message)),
         h("h3", {}, t("线索将移送至")),
         h("p", { class: "to" }, h("strong", {}, routing.procuratorate.name), ` (${routing.procuratorate.code})`),
         h("p", {}, reasonWords(routing.reason)),
         routing.reach ? h("p", {}, t("河段："), routing.reach.name, routing.reach.is_cross_district ? ` · ${t("跨区划河段")}` : "") : null,
         routing.district ? h("p", {}, t("区县："), routing.district.name) : null,
         routing.copies?.length ? h("p", { id: "copies" }, t("抄送："), routing.copies.join("、")) : null,
-        (routing.warnings || []).map((w) => h("p", { class: "warn", dataset: { warning: w.code } }, "⚠ ", w.message)),
       );
     } catch (error) {
       if (ask !== asked) return;
@@ -586,6 +589,7 @@ function findingFormShow() {
         // Keyboard users move the map with the arrow keys, then drop the marker at its centre.
         h("button", { type: "button", class: "secondary", onclick: () => { const c = map.getCenter(); app.pinMove(c.lng, c.lat); } }, t("标记移到地图中心")),
       ),
+      preview,
       h("label", { for: "finding-category" }, t("类别")),
       h("select", { id: "finding-category", name: "category", required: true },
         focusCodes.length
@@ -604,7 +608,6 @@ function findingFormShow() {
         h("input", { id: "photo-gallery", type: "file", accept: "image/*", multiple: true, class: "visually-hidden", onchange: (e) => addFiles(e.target) }),
       ),
       fileList,
-      preview,
       h("p", { id: "finding-error", class: "error", role: "alert" }),
       h("div", { class: "row" },
         h("button", { type: "submit", class: "big primary", id: "finding-save" }, t("保存")),
