@@ -454,7 +454,7 @@ def test_the_first_load_is_small_and_opens_on_a_slow_connection(live_server, qij
     with chromium() as browser:
         phone = Phone(browser, live_server.url)
         page = phone.page
-        page.goto("/login/?next=/api/v1/me/")  # signed in, without a first visit of the app
+        page.goto("/login/?next=/login/")  # signed in, without a first visit of the app
         page.fill("#id_username", "qj_proc")
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
