@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from django.contrib.gis.geos import LineString
 
+from clues.models import Clue
 from gis_data.bundle import bundle_load
 from patrols.models import Finding, Patrol, PatrolCoverage, Photo, PhotoStatus, TrackPoint
 from rivers.members import member_add
@@ -308,6 +309,13 @@ def test_a_finding_sent_while_the_server_fails_arrives_once(live_server, qijiang
         assert "500" in page.inner_text("#last-error")
         phone.shot("10-server-errors-retrying")
         page.wait_for_function("document.querySelector('#queue-chip').dataset.waiting === '0'", timeout=30_000)
+        page.click("#queue-panel .secondary")
+
+        # Sent once: the officer's office may turn it into a clue from the phone.
+        page.click("[data-make-clue]")
+        page.wait_for_selector("#banner:has-text('已转为线索')", timeout=WAIT_MS)
+        banner = page.inner_text("#banner")
+        phone.shot("11-finding-made-a-clue")
         errors = phone.errors
         phone.close()
 
@@ -315,6 +323,8 @@ def test_a_finding_sent_while_the_server_fails_arrives_once(live_server, qijiang
     assert not errors, "\n".join(errors)
     assert Finding.objects.count() == 1
     assert Photo.objects.count() == 1
+    clue = Clue.objects.get()
+    assert clue.finding == Finding.objects.get() and clue.code in banner
 
 
 def test_a_joint_patrol_with_one_side_missing_is_refused_in_words(live_server, qijiang):
@@ -328,7 +338,7 @@ def test_a_joint_patrol_with_one_side_missing_is_refused_in_words(live_server, q
         page.click("#start-submit")
         page.wait_for_selector("#start-error:not(:empty)", timeout=WAIT_MS)
         refusal = page.inner_text("#start-error")
-        phone.shot("11-joint-refused")
+        phone.shot("12-joint-refused")
         assert "联合巡查须河长办和检察院双方人员参加" in refusal and "河长办方" in refusal
         assert page.is_visible("#start-submit")  # the form stays, to add the other side
         errors = phone.errors
@@ -347,14 +357,14 @@ def test_the_routing_preview_names_the_municipal_procuratorate_and_warns_near_a_
         phone.move_pin(*CROSSING)
         page.wait_for_selector("#routing[data-reason=cross_district]", timeout=WAIT_MS)
         preview = page.inner_text("#routing")
-        phone.shot("12-preview-cross-district")
+        phone.shot("13-preview-cross-district")
         assert "重庆市人民检察院" in preview
         assert "500110-PROC" in preview and "500116-PROC" in preview
 
         phone.move_pin(*BOUNDARY)
         page.wait_for_selector("#routing [data-warning=near_boundary]", timeout=WAIT_MS)
         warning = page.inner_text("#routing [data-warning=near_boundary]")
-        phone.shot("13-preview-boundary-warning")
+        phone.shot("14-preview-boundary-warning")
         # The point lies on the 界河: within the buffer of whichever of 綦江区/南川区 does not contain it.
         assert "綦江区" in warning or "南川区" in warning
         errors = phone.errors
@@ -370,7 +380,7 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
         phone.sign_in("qj_proc")
         page.wait_for_selector("#banner:has-text('定位')", timeout=WAIT_MS)  # permission refused: said in words
         assert "未获得定位权限" in page.inner_text("#banner")
-        phone.shot("14-location-refused")
+        phone.shot("15-location-refused")
         phone.wait_offline_ready()
         reaches = page.evaluate(
             "() => { let n = 0; patrolMap.eachLayer(l => { if (l.feature?.properties.river) n++ }); return n }"
@@ -389,14 +399,14 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
             == reaches
         )
         assert "离线" in page.inner_text("#queue-chip")
-        phone.shot("15-shell-offline")
+        phone.shot("16-shell-offline")
         phone.context.set_offline(False)
 
         page.goto("/patrol/?lang=en")
         phone.wait_loaded()
         assert page.inner_text("#start-open") == "Start a patrol"
         assert page.get_attribute("html", "lang") == "en"
-        phone.shot("16-english")
+        phone.shot("17-english")
         errors = phone.errors
         phone.close()
 
@@ -405,10 +415,10 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
         desktop.page.click("#finding-open")
         desktop.move_pin(*CROSSING)
         desktop.page.wait_for_selector("#routing[data-reason]", timeout=WAIT_MS)
-        desktop.shot("17-desktop-finding")
+        desktop.shot("18-desktop-finding")
         desktop.tap_map(*CROSSING_JIANGJIN)
         desktop.page.wait_for_selector("#board .board h2", timeout=WAIT_MS)
-        desktop.shot("18-desktop-board")
+        desktop.shot("19-desktop-board")
         errors += desktop.errors
         desktop.close()
 
@@ -436,7 +446,7 @@ def test_a_new_version_takes_over_when_the_user_says_so(live_server, qijiang, tm
 
         page.evaluate("navigator.serviceWorker.getRegistration().then(registration => registration.update())")
         page.wait_for_selector("#update", timeout=WAIT_MS)
-        phone.shot("19-new-version-ready")
+        phone.shot("20-new-version-ready")
         with page.expect_navigation():
             page.click("#update")
         phone.wait_loaded()
@@ -459,7 +469,7 @@ def test_the_first_load_is_small_and_opens_on_a_slow_connection(live_server, qij
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_load_state()
-        phone.errors.clear()  # the API page's missing favicon; what follows is the app's
+        phone.errors.clear()  # what follows is the app's
         cdp = phone.context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})

@@ -507,7 +507,10 @@ async function finishedShow(patrolUuid) {
       try {
         const server = await get(`patrols/${current.server_id}/`);
         show(server);
-        if (server.coverage_done_at) return;
+        if (server.coverage_done_at) {
+          if (server.track) layers.mine.addData({ type: "Feature", geometry: server.track, properties: { id: server.id } });
+          return;
+        }
       } catch (error) {
         if (!(error instanceof ApiError) || !error.retryable) return;
       }
@@ -663,7 +666,7 @@ async function findingsShow() {
           f.clue
             ? h("p", { class: "ok" }, t("已转为线索 %(code)s", { code: f.clue.code }))
             : f.server_id && mayMakeClue
-              ? h("button", { type: "button", class: "secondary", onclick: () => clueMake(f) }, t("转为线索"))
+              ? h("button", { type: "button", class: "secondary", dataset: { makeClue: f.client_uuid }, onclick: () => clueMake(f) }, t("转为线索"))
               : null,
         ),
       ),
