@@ -185,7 +185,8 @@ async function queueShow() {
         h("p", {}, t("照片上传中"), " ", h("progress", { max: 1, value: fraction.toFixed(3), "data-photo": id }), ` ${Math.round(fraction * 100)}%`),
       ),
       state.lastError
-        ? h("p", { class: "error", id: "last-error" }, t("上次错误："), state.lastError.message)
+        ? h("p", { class: "error", id: "last-error" }, t("上次错误："), state.lastError.message,
+            state.retryAt > Date.now() ? ` ${t("（%(s)s 秒后重试）", { s: Math.ceil((state.retryAt - Date.now()) / 1000) })}` : "")
         : h("p", { class: "muted" }, t("没有错误")),
       offline ? h("p", { class: "muted" }, t("离线：数据已保存在本机，联网后自动上传。")) : null,
       h("div", { class: "row" },
