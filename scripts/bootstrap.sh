@@ -29,10 +29,18 @@ if [ "$profile" != uv ]; then
     if [[ " ${missing[*]} " == *" python3-venv "* ]] && python3 -c "import ensurepip, venv" 2>/dev/null; then
         missing=("${missing[@]/python3-venv/}")
     fi
-    # Node.js installed another way (nodesource, nvm) brings its own npm: Debian's npm is not needed then.
-    if [[ " ${missing[*]} " == *" npm "* ]] && command -v npm >/dev/null 2>&1; then missing=("${missing[@]/npm/}"); fi
-    if [[ " ${missing[*]} " == *" nodejs "* ]] && command -v node >/dev/null 2>&1; then missing=("${missing[@]/nodejs/}"); fi
-    if [[ " ${missing[*]} " == *" gettext "* ]] && command -v msgfmt >/dev/null 2>&1; then missing=("${missing[@]/gettext/}"); fi
+    # Node.js, npm and msgfmt installed another way (nodesource, nvm, a gettext build) need no Debian package.
+    kept=()
+    for pkg in ${missing[@]+"${missing[@]}"}; do
+        [ -n "$pkg" ] || continue  # a package dropped above
+        case "$pkg" in
+            nodejs) command -v node >/dev/null 2>&1 && continue ;;
+            npm) command -v npm >/dev/null 2>&1 && continue ;;
+            gettext) command -v msgfmt >/dev/null 2>&1 && continue ;;
+        esac
+        kept+=("$pkg")
+    done
+    missing=(${kept[@]+"${kept[@]}"})
     missing=(${missing[@]+"${missing[@]}"})
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "==> installing Debian packages: ${missing[*]}"
