@@ -190,6 +190,7 @@ async function sendAll() {
     await metaSet("lastError", { message: error.message, status: error.status, at: Date.now() });
     clearTimeout(sender.timer);
     sender.timer = setTimeout(flush, wait);
+    sender.timer?.unref?.(); // node's tests (queue.test.js): a pending retry must not keep the process alive
   }
 }
 
