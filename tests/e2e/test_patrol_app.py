@@ -331,7 +331,11 @@ def test_a_joint_patrol_with_one_side_missing_is_refused_in_words(live_server, q
     with chromium() as browser:
         phone = Phone(browser, live_server.url)
         page = phone.page
+        # A phone nearly full: the app says so (and has asked for persistent storage).
+        phone.context.add_init_script("navigator.storage.estimate = async () => ({usage: 990e6, quota: 1000e6})")
         phone.sign_in("qj_proc")
+        page.wait_for_selector("#banner:has-text('存储空间将满')", timeout=WAIT_MS)
+        assert page.get_attribute("body", "data-persisted") in ("true", "false")
         phone.expected += ["status of 400"]  # the refusal's answer; the page shows it in words
         page.click("#start-open")
         page.check("input[name=kind][value=joint]")

@@ -24,6 +24,20 @@ export function csrfToken() {
   return document.querySelector("meta[name=csrf-token]")?.content || "";
 }
 
+// The fields the app sends, named as the user knows them (the server's messages follow, in both languages).
+const FIELDS = {
+  participants: () => t("同行人员"),
+  kind: () => t("巡查类型"),
+  district: () => t("区县"),
+  agency: () => t("单位"),
+  category: () => t("类别"),
+  description: () => t("简要说明"),
+  location: () => t("位置"),
+  file: () => t("照片"),
+  points: () => t("轨迹点"),
+  patrol: () => t("巡查"),
+};
+
 /** Turn an error body ({"detail": …} or {"field": ["…"]}) into one line of words. */
 export function wordsFrom(body, status) {
   if (body && typeof body === "object") {
@@ -32,7 +46,8 @@ export function wordsFrom(body, status) {
     for (const [field, messages] of Object.entries(body)) {
       const list = Array.isArray(messages) ? messages : [messages];
       const text = list.map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(" ");
-      parts.push(field === "non_field_errors" ? text : `${field}: ${text}`);
+      const label = FIELDS[field]?.() ?? field;
+      parts.push(field === "non_field_errors" ? text : t("%(field)s：%(text)s", { field: label, text }));
     }
     if (parts.length) return parts.join("；");
   }
