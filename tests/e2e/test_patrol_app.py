@@ -9,6 +9,7 @@ Screenshots of every step land in SCREENSHOTS (README: "Screenshots"), at 390×8
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import subprocess
@@ -259,6 +260,14 @@ def test_a_joint_patrol_offline_and_back_arrives_exactly_once(live_server, qijia
         errors = phone.errors
         phone.close()
 
+        # The officer's phone: the joint patrol is among "my patrols" on the map.
+        officer = Phone(browser, live_server.url)
+        officer.sign_in("qj_ro")
+        officer.page.wait_for_function("patrolApp.layers.mine.getLayers().length === 1", timeout=WAIT_MS)
+        officer.shot("10-officer-sees-the-joint-patrol")
+        errors += officer.errors
+        officer.close()
+
     assert not errors, "\n".join(errors)
     patrol = Patrol.objects.get()
     assert patrol.kind == "joint"
@@ -267,7 +276,7 @@ def test_a_joint_patrol_offline_and_back_arrives_exactly_once(live_server, qijia
     finding = Finding.objects.get()
     assert finding.patrol_id == patrol.pk and finding.category == "illegal_sand_mining"
     photo = Photo.objects.get()
-    assert photo.size_bytes == photo_path.stat().st_size  # the original bytes, untouched
+    assert photo.sha256 == hashlib.sha256(photo_path.read_bytes()).hexdigest()  # the original bytes, untouched
     deadline = time.monotonic() + 60
     while Photo.objects.get().status == PhotoStatus.PENDING and time.monotonic() < deadline:
         time.sleep(0.25)
@@ -307,7 +316,7 @@ def test_a_finding_sent_while_the_server_fails_arrives_once(live_server, qijiang
         page.click("#queue-chip")
         page.wait_for_selector("#last-error", timeout=WAIT_MS)
         assert "500" in page.inner_text("#last-error")
-        phone.shot("10-server-errors-retrying")
+        phone.shot("11-server-errors-retrying")
         page.wait_for_function("document.querySelector('#queue-chip').dataset.waiting === '0'", timeout=30_000)
         page.click("#queue-panel .secondary")
 
@@ -315,7 +324,7 @@ def test_a_finding_sent_while_the_server_fails_arrives_once(live_server, qijiang
         page.click("[data-make-clue]")
         page.wait_for_selector("#banner:has-text('已转为线索')", timeout=WAIT_MS)
         banner = page.inner_text("#banner")
-        phone.shot("11-finding-made-a-clue")
+        phone.shot("12-finding-made-a-clue")
         errors = phone.errors
         phone.close()
 
@@ -342,7 +351,7 @@ def test_a_joint_patrol_with_one_side_missing_is_refused_in_words(live_server, q
         page.click("#start-submit")
         page.wait_for_selector("#start-error:not(:empty)", timeout=WAIT_MS)
         refusal = page.inner_text("#start-error")
-        phone.shot("12-joint-refused")
+        phone.shot("13-joint-refused")
         assert "联合巡查须河长办和检察院双方人员参加" in refusal and "河长办方" in refusal
         assert page.is_visible("#start-submit")  # the form stays, to add the other side
         errors = phone.errors
@@ -361,14 +370,14 @@ def test_the_routing_preview_names_the_municipal_procuratorate_and_warns_near_a_
         phone.move_pin(*CROSSING)
         page.wait_for_selector("#routing[data-reason=cross_district]", timeout=WAIT_MS)
         preview = page.inner_text("#routing")
-        phone.shot("13-preview-cross-district")
+        phone.shot("14-preview-cross-district")
         assert "重庆市人民检察院" in preview
         assert "500110-PROC" in preview and "500116-PROC" in preview
 
         phone.move_pin(*BOUNDARY)
         page.wait_for_selector("#routing [data-warning=near_boundary]", timeout=WAIT_MS)
         warning = page.inner_text("#routing [data-warning=near_boundary]")
-        phone.shot("14-preview-boundary-warning")
+        phone.shot("15-preview-boundary-warning")
         # The point lies on the 界河: within the buffer of whichever of 綦江区/南川区 does not contain it.
         assert "綦江区" in warning or "南川区" in warning
         errors = phone.errors
@@ -384,7 +393,7 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
         phone.sign_in("qj_proc")
         page.wait_for_selector("#banner:has-text('定位')", timeout=WAIT_MS)  # permission refused: said in words
         assert "未获得定位权限" in page.inner_text("#banner")
-        phone.shot("15-location-refused")
+        phone.shot("16-location-refused")
         phone.wait_offline_ready()
         reaches = page.evaluate(
             "() => { let n = 0; patrolMap.eachLayer(l => { if (l.feature?.properties.river) n++ }); return n }"
@@ -403,14 +412,14 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
             == reaches
         )
         assert "离线" in page.inner_text("#queue-chip")
-        phone.shot("16-shell-offline")
+        phone.shot("17-shell-offline")
         phone.context.set_offline(False)
 
         page.goto("/patrol/?lang=en")
         phone.wait_loaded()
         assert page.inner_text("#start-open") == "Start a patrol"
         assert page.get_attribute("html", "lang") == "en"
-        phone.shot("17-english")
+        phone.shot("18-english")
         errors = phone.errors
         phone.close()
 
@@ -419,10 +428,10 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
         desktop.page.click("#finding-open")
         desktop.move_pin(*CROSSING)
         desktop.page.wait_for_selector("#routing[data-reason]", timeout=WAIT_MS)
-        desktop.shot("18-desktop-finding")
+        desktop.shot("19-desktop-finding")
         desktop.tap_map(*CROSSING_JIANGJIN)
         desktop.page.wait_for_selector("#board .board h2", timeout=WAIT_MS)
-        desktop.shot("19-desktop-board")
+        desktop.shot("20-desktop-board")
         errors += desktop.errors
         desktop.close()
 
@@ -450,7 +459,7 @@ def test_a_new_version_takes_over_when_the_user_says_so(live_server, qijiang, tm
 
         page.evaluate("navigator.serviceWorker.getRegistration().then(registration => registration.update())")
         page.wait_for_selector("#update", timeout=WAIT_MS)
-        phone.shot("20-new-version-ready")
+        phone.shot("21-new-version-ready")
         with page.expect_navigation():
             page.click("#update")
         phone.wait_loaded()

@@ -40,6 +40,7 @@ export function banner(message, kind = "info") {
 
 export const { map, layers } = mapCreate($("#map"), (feature, kind) => boardOpen(feature, kind));
 window.patrolMap = map;
+app.layers = layers;
 // The sheet below the map grows and shrinks with its content: keep Leaflet's idea of the map's size true.
 new ResizeObserver(() => map.invalidateSize({ pan: false })).observe($("#map"));
 // Wide and see-through: the reach walked along stays visible under this patrol's track.
