@@ -42,7 +42,7 @@ export const { map, layers } = mapCreate($("#map"), (feature, kind) => boardOpen
 window.patrolMap = map;
 app.layers = layers;
 // The sheet below the map grows and shrinks with its content: keep Leaflet's idea of the map's size true.
-new ResizeObserver(() => map.invalidateSize({ pan: false })).observe($("#map"));
+new ResizeObserver(() => map.invalidateSize()).observe($("#map"));
 // Wide and see-through: the reach walked along stays visible under this patrol's track.
 export const live = L.polyline([], { color: "#d50000", weight: 10, opacity: 0.6, interactive: false }).addTo(map);
 export const here = L.circleMarker([0, 0], { radius: 9, color: "#fff", weight: 3, fillColor: "#1565c0", fillOpacity: 1 });
