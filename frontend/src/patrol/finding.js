@@ -28,7 +28,8 @@ export function findingFormShow() {
   const addFiles = (input) => {
     for (const file of input.files) files.push(file);
     input.value = "";
-    fill(fileList, files.map((f) => h("li", {}, `${f.name} · ${bytes(f.size)}`)));
+    // A look at what will be sent; the file itself goes untouched (evidence), the preview is the browser's.
+    fill(fileList, files.map((f) => h("li", {}, h("img", { src: URL.createObjectURL(f), alt: "", class: "thumb" }), `${f.name} · ${bytes(f.size)}`)));
   };
   const close = () => {
     map.removeLayer(pin);
@@ -151,6 +152,9 @@ export async function findingsShow() {
           h("strong", {}, categoryLabel(f.category)), " ", f.description,
           h("br"),
           h("span", { class: "muted" }, f.server_id ? t("已上传") : t("待上传"), " · ", tn("%(count)s 张照片", "%(count)s 张照片", f.photos.length)),
+          f.photos.filter((id) => queue.progress.has(id)).map((id) =>
+            h("p", {}, t("照片上传中"), " ", h("progress", { max: 1, value: queue.progress.get(id).toFixed(3), "data-photo": id }), ` ${Math.round(queue.progress.get(id) * 100)}%`),
+          ),
           f.clue
             ? h("p", { class: "ok" }, t("已转为线索 %(code)s", { code: f.clue.code }))
             : f.server_id && mayMakeClue

@@ -73,7 +73,7 @@ queue.onChange(() => {
   requestAnimationFrame(() => {
     queueShowPending = false;
     queueShow();
-    if (app.view === "idle") findingsShow();
+    if (app.view === "idle" || app.view === "running") findingsShow();
   });
 });
 window.addEventListener("online", () => {
