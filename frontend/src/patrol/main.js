@@ -32,6 +32,10 @@ async function offlineKeep(loaded) {
 }
 
 async function serviceWorkerRegister(loaded) {
+  if (!window.isSecureContext) {
+    banner(t("离线功能需要 HTTPS：请通过 https:// 地址打开本应用。"), "error");
+    return;
+  }
   if (!("serviceWorker" in navigator)) return;
   offlineKeep(loaded);
   const registration = await navigator.serviceWorker.register("/patrol/sw.js", { scope: "/patrol/" });
