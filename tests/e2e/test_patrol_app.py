@@ -395,6 +395,14 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
         assert "未获得定位权限" in page.inner_text("#banner")
         phone.shot("16-location-refused")
         phone.wait_offline_ready()
+        # By keyboard: the reaches nearby open their 公示牌; Escape closes it.
+        page.click("#nearby summary")
+        page.focus("#nearby li button")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#board .board h2", timeout=WAIT_MS)
+        assert page.evaluate("document.activeElement.id") == "board-close"
+        page.keyboard.press("Escape")
+        assert page.is_hidden("#board")
         reaches = page.evaluate(
             "() => { let n = 0; patrolMap.eachLayer(l => { if (l.feature?.properties.river) n++ }); return n }"
         )

@@ -1,4 +1,6 @@
 // A patrol from start to finish: the start form (kind, participants), the live track, the summary with coverage.
+import L from "leaflet";
+
 import { ApiError, get, uuid } from "../shared/api.js";
 import { duration, fill, h, metres } from "../shared/dom.js";
 import { t } from "../shared/i18n.js";
@@ -6,7 +8,8 @@ import * as queue from "../shared/queue.js";
 import { metresBetween } from "../shared/retry.js";
 import { findingFormShow, findingsShow } from "./finding.js";
 import { queueShow } from "./queueview.js";
-import { $, app, banner, fixOf, geolocationWords, layers, live, positionShow, sheet } from "./shell.js";
+import { boardOpen } from "./board.js";
+import { $, app, banner, fixOf, geolocationWords, layers, live, map, positionShow, sheet } from "./shell.js";
 import { KINDS } from "./words.js";
 
 // --- idle: start a patrol, or add a finding without one -------------------------------------------------
@@ -22,8 +25,36 @@ export function idleShow() {
       h("button", { type: "button", class: "big", id: "finding-open", onclick: () => findingFormShow() }, t("记录发现")),
     ),
     h("div", { id: "findings" }),
+    nearbyReaches(),
   );
   findingsShow();
+}
+
+/** The reaches nearest to me (or to the map's centre), each opening its 公示牌: the map's taps, by keyboard. */
+function nearbyReaches() {
+  const list = h("ul", { class: "nearby" });
+  const details = h("details", { id: "nearby" }, h("summary", {}, t("附近河段的公示牌")), list);
+  details.addEventListener("toggle", () => {
+    if (!details.open) return;
+    const centre = app.position ? L.latLng(app.position.lat, app.position.lon) : map.getCenter();
+    const nearest = layers.reaches
+      .getLayers()
+      .map((layer) => {
+        const vertices = layer.getLatLngs().flat(Infinity);
+        return { layer, metres: Math.min(...vertices.map((v) => centre.distanceTo(v))) };
+      })
+      .sort((a, b) => a.metres - b.metres)
+      .slice(0, 5);
+    fill(
+      list,
+      nearest.map(({ layer, metres: distance }) =>
+        h("li", {},
+          h("button", { type: "button", class: "secondary", onclick: () => boardOpen(layer.feature, "reaches") },
+            `${layer.feature.properties.name} · ${metres(distance)}`)),
+      ),
+    );
+  });
+  return details;
 }
 
 function districtsOfMe() {
