@@ -21,13 +21,19 @@ export function idleShow() {
     h("h1", {}, t("巡河")),
     h("p", { class: "muted" }, app.me ? `${app.me.name} · ${app.me.agencies.map((a) => a.name).join("、")}` : document.body.dataset.username),
     h("div", { class: "row" },
-      h("button", { type: "button", class: "big primary", id: "start-open", onclick: startFormShow }, t("开始巡查")),
-      h("button", { type: "button", class: "big", id: "finding-open", onclick: () => findingFormShow() }, t("记录发现")),
+      h("button", { type: "button", class: "big primary", id: "start-open", onclick: startFormShow, disabled: mayNot("start_patrol") }, t("开始巡查")),
+      h("button", { type: "button", class: "big", id: "finding-open", onclick: () => findingFormShow(), disabled: mayNot("record_finding") }, t("记录发现")),
     ),
+    mayNot("start_patrol") || mayNot("record_finding") ? h("p", { class: "muted" }, t("您所在单位的角色不能开始巡查或记录发现。")) : null,
     h("div", { id: "findings" }),
     nearbyReaches(),
   );
   findingsShow();
+}
+
+/** Whether the server said (GET me/) this user may not do `what`: true disables the button; unknown allows. */
+function mayNot(what) {
+  return app.me?.may?.[what] === false;
 }
 
 /** The reaches nearest to me (or to the map's centre), each opening its 公示牌: the map's taps, by keyboard. */
