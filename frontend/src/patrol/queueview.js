@@ -29,6 +29,9 @@ export async function queueShow() {
       { class: "queue", role: "dialog", "aria-labelledby": "queue-title" },
       h("h2", { id: "queue-title" }, t("待上传")),
       h("p", {}, tn("%(count)s 个轨迹点待上传", "%(count)s 个轨迹点待上传", state.points)),
+      state.pointsRefused
+        ? h("p", { class: "error" }, tn("%(count)s 个轨迹点被服务器拒收，保留在本机", "%(count)s 个轨迹点被服务器拒收，保留在本机", state.pointsRefused))
+        : null,
       h(
         "ol",
         { class: "ops" },

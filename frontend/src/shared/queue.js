@@ -115,15 +115,18 @@ export async function queueState() {
   const database = await db();
   const ops = await database.getAll("ops");
   let points = 0;
+  let pointsRefused = 0;
   let cursor = await database.transaction("points").store.openCursor();
   while (cursor) {
-    if (!cursor.value.sent) points += 1;
+    if (cursor.value.failed) pointsRefused += 1;
+    else if (!cursor.value.sent) points += 1;
     cursor = await cursor.continue();
   }
   return {
     ops,
     points,
-    waiting: ops.length + points,
+    pointsRefused,
+    waiting: ops.length + points + pointsRefused,
     lastError: await metaGet("lastError"),
     retryAt: sender.retryAt,
   };
@@ -181,7 +184,8 @@ async function sendAll() {
     }
     sender.failures = 0;
     const refused = (await database.getAll("ops")).filter((op) => op.failed);
-    if (!refused.length) await metaSet("lastError", null);
+    const pointsRefused = (await database.getAll("points")).some((p) => p.failed);
+    if (!refused.length && !pointsRefused) await metaSet("lastError", null);
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     sender.failures += 1;
@@ -208,7 +212,8 @@ async function nextOp(database) {
 async function sendPoints(database) {
   for (const patrol of await database.getAll("patrols")) {
     if (!patrol.server_id) continue;
-    const points = (await database.getAllFromIndex("points", "patrol", patrol.client_uuid)).filter((p) => !p.sent);
+    // Points the server refused (a 4xx: a clock far off, say) stay on the device, apart, with its words.
+    const points = (await database.getAllFromIndex("points", "patrol", patrol.client_uuid)).filter((p) => !p.sent && !p.failed);
     if (!points.length) continue;
     // Name the new batches on the device before sending, so a retry resends the same batch id.
     const fresh = batchesOf(points, uuid);
@@ -223,19 +228,26 @@ async function sendPoints(database) {
       }
       await tx.done;
     }
-    const named = (await database.getAllFromIndex("points", "patrol", patrol.client_uuid)).filter((p) => !p.sent);
+    const named = (await database.getAllFromIndex("points", "patrol", patrol.client_uuid)).filter((p) => !p.sent && !p.failed);
     const batches = new Map();
     for (const point of named.sort((a, b) => a.seq - b.seq)) {
       if (!batches.has(point.batch_id)) batches.set(point.batch_id, []);
       batches.get(point.batch_id).push(point);
     }
     for (const [batchId, batch] of batches) {
-      await post(`patrols/${patrol.server_id}/points/`, {
-        batch_id: batchId,
-        points: batch.map((p) => ({ lon: p.lon, lat: p.lat, recorded_at: p.recorded_at, accuracy_m: p.accuracy_m })),
-      });
+      let outcome = { sent: true };
+      try {
+        await post(`patrols/${patrol.server_id}/points/`, {
+          batch_id: batchId,
+          points: batch.map((p) => ({ lon: p.lon, lat: p.lat, recorded_at: p.recorded_at, accuracy_m: p.accuracy_m })),
+        });
+      } catch (error) {
+        if (!(error instanceof ApiError) || error.retryable) throw error;
+        outcome = { failed: error.message };
+        await metaSet("lastError", { message: error.message, status: error.status, at: Date.now() });
+      }
       const tx = database.transaction("points", "readwrite");
-      for (const point of batch) await tx.store.put({ ...point, sent: true });
+      for (const point of batch) await tx.store.put({ ...point, ...outcome });
       await tx.done;
       changed();
     }

@@ -41,6 +41,7 @@ globalThis.fetch = async (url, options) => {
     if (fresh) server.log.push(`start ${id}`);
     response = answer(201, { id });
   } else if (url.endsWith("/points/")) {
+    if (body.points.some((p) => p.recorded_at.startsWith("1999"))) return answer(400, { points: ["时间超出范围 / out of range"] });
     const fresh = !server.batches.has(body.batch_id);
     server.batches.set(body.batch_id, body.points);
     if (fresh) server.log.push(`points ${body.points.length}`);
@@ -124,4 +125,20 @@ test("a refused item stays with the server's words, and the ones after it still 
   assert.equal(refused.length, 1);
   assert.match(refused[0].failed, /not a valid choice/);
   assert.match(state.lastError.message, /not a valid choice/);
+});
+
+test("points the server refuses stay apart with its words; the others and the finish still go", async () => {
+  const patrol = "00000000-0000-4000-8000-000000000002";
+  await queue.patrolAdd({ client_uuid: patrol, kind: "routine", district: "500110", participants: [], started_at: fix(0).recorded_at });
+  await queue.pointAdd(patrol, { ...fix(1), recorded_at: "1999-01-01T00:00:00Z" });
+  await drain();
+  await queue.pointAdd(patrol, fix(2));
+  await queue.patrolFinishAdd(patrol, fix(3).recorded_at);
+  const state = await drain();
+  assert.deepEqual(state.ops.filter((op) => op.patrol === patrol), []);
+  assert.equal(state.pointsRefused, 1);
+  assert.match(state.lastError.message, /out of range/);
+  const points = await queue.pointsOf(patrol);
+  assert.deepEqual(points.map((p) => Boolean(p.sent)), [false, true]);
+  assert.ok(server.log.includes("finish"));
 });
