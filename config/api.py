@@ -9,17 +9,21 @@ from clues.api.clues import ClueViewSet, SuggestionViewSet
 from clues.api.figures import FiguresView
 from clues.api.notifications import NotificationViewSet
 from config.api_input.routers import NumericIdRouter
+from patrols.api.boards import DistrictBoardsView, ReachBoardView, WaterBodyBoardView
 from patrols.api.findings import FindingViewSet
+from patrols.api.me import MeView
 from patrols.api.patrols import PatrolViewSet
 from patrols.api.photos import FindingPhotosView, PhotoFileView
 from patrols.api.plans import ComplianceView, FocusView, WorkPlanView
-from rivers.api import DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
+from patrols.api.routes import PatrolRouteViewSet
+from rivers.api import CategoriesView, DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
 from rivers.signin import TokenObtainView
 
 router = NumericIdRouter()
 router.register("districts", DistrictViewSet)
 router.register("reaches", ReachViewSet)
 router.register("waterbodies", WaterBodyViewSet)
+router.register("routes", PatrolRouteViewSet, basename="route")
 router.register("clues", ClueViewSet, basename="clue")
 router.register("patrols", PatrolViewSet, basename="patrol")
 router.register("findings", FindingViewSet, basename="finding")
@@ -31,6 +35,12 @@ urlpatterns = [
     # A phone signs in once with username and password and keeps the token (Authorization: Token <key>).
     path("auth/token/", TokenObtainView.as_view(), name="auth-token"),
     path("routing/", RoutingView.as_view(), name="routing"),
+    path("me/", MeView.as_view(), name="me"),
+    path("categories/", CategoriesView.as_view(), name="categories"),
+    # 公示牌: a reach's or water body's board, and every board of a district for the phone's cache.
+    path("reaches/<str:code>/board/", ReachBoardView.as_view(), name="reach-board"),
+    path("waterbodies/<str:code>/board/", WaterBodyBoardView.as_view(), name="waterbody-board"),
+    path("boards/", DistrictBoardsView.as_view(), name="boards"),
     path("figures/", FiguresView.as_view(), name="figures"),
     path("focus/", FocusView.as_view(), name="focus"),
     path("work-plans/", WorkPlanView.as_view(), name="work-plans"),

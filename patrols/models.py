@@ -9,7 +9,7 @@ from rivers.categories import Category
 from rivers.models import Agency, District, Reach
 from rivers.querysets import SpatialQuerySet
 
-from .querysets import PatrolQuerySet
+from .querysets import PatrolQuerySet, PatrolRouteQuerySet
 
 
 def valid_geom(name: str, field: str = "geom") -> models.CheckConstraint:
@@ -26,7 +26,7 @@ class PatrolRoute(models.Model):
     )
     geom = models.LineStringField("路线 route", srid=4326)
 
-    objects = SpatialQuerySet.as_manager()
+    objects = PatrolRouteQuerySet.as_manager()
 
     class Meta:
         verbose_name = "巡查路线 patrol route"

@@ -6,10 +6,12 @@ from rest_framework import status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .filters import BboxFilter
+from .categories import Category
+from .filters import BboxFilter, DistrictFilter
 from .models import District, Reach, WaterBody
-from .routing import RoutingError, route
+from .routing import RoutingError, route, routing_warnings
 from .serializers import (
+    CategorySerializer,
     DistrictSerializer,
     LonLatSerializer,
     ReachSerializer,
@@ -33,20 +35,20 @@ class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ReachViewSet(viewsets.ReadOnlyModelViewSet):
-    """河段 Reaches as GeoJSON, with their districts and cross-district flag; `?bbox=` filters."""
+    """河段 Reaches as GeoJSON, with their districts and cross-district flag; `?bbox=` and `?district=` filter."""
 
     queryset = Reach.objects.select_related("river").prefetch_related("districts")
     serializer_class = ReachSerializer
-    filter_backends = [BboxFilter]
+    filter_backends = [BboxFilter, DistrictFilter]
     lookup_field = "code"
 
 
 class WaterBodyViewSet(viewsets.ReadOnlyModelViewSet):
-    """水库湖泊 Water bodies as GeoJSON; `?bbox=` filters."""
+    """水库湖泊 Water bodies as GeoJSON; `?bbox=` and `?district=` filter."""
 
     queryset = WaterBody.objects.prefetch_related("districts")
     serializer_class = WaterBodySerializer
-    filter_backends = [BboxFilter]
+    filter_backends = [BboxFilter, DistrictFilter]
     lookup_field = "code"
 
 
@@ -68,4 +70,16 @@ class RoutingView(APIView):
             routing = route(point)
         except RoutingError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
-        return Response(RoutingSerializer(routing).data)
+        warnings = routing_warnings(point, routing)
+        return Response(RoutingSerializer(routing, context={"warnings": warnings}).data)
+
+
+class CategoriesView(APIView):
+    """问题类别 The categories of findings and clues (DESIGN §4): fixed codes with their labels."""
+
+    pagination_class = None
+
+    @extend_schema(responses=CategorySerializer(many=True))
+    def get(self, request):
+        categories = [{"code": code, "label": label} for code, label in Category.choices]
+        return Response(CategorySerializer(categories, many=True).data)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.gis.db.models import Extent
 from django.db import IntegrityError, transaction
 
 from .access import access_change_record
-from .models import AccessAction, Agency, Membership, Role
+from .models import AccessAction, Agency, AgencyKind, District, Membership, Role
 
 # GIS administrators keep the layers in the admin site: these apps' models are theirs to edit.
 GIS_ADMIN_GROUP = "GIS管理员 GIS administrators"
@@ -62,3 +63,34 @@ def acting_agency(user, named: Agency | None = None) -> Agency | None:  # noqa: 
         return mine.filter(pk=named.pk).first()
     found = list(mine[:2])
     return found[0] if len(found) == 1 else None
+
+
+def abilities(memberships) -> dict[str, bool]:  # noqa: ANN001 - a user's Membership rows
+    """Say what a user with these memberships may do, as the server decides it (for the app's buttons).
+
+    Starting a patrol, recording a finding and registering a clue need an agency to act for
+    (acting_agency): any membership. A finding becomes a clue for the members of its agency
+    (patrols.api.findings). Setting the year's focus is for liaison officers of a liaison office
+    (patrols.plans.is_liaison_of, per district).
+    """
+    memberships = list(memberships)
+    return {
+        "start_patrol": bool(memberships),
+        "record_finding": bool(memberships),
+        "register_clue": bool(memberships),
+        "make_clue_from_finding": bool(memberships),
+        "set_focus": any(m.role == Role.LIAISON and m.agency.kind == AgencyKind.LIAISON_OFFICE for m in memberships),
+    }
+
+
+def home_district(memberships) -> tuple[District, tuple[float, float, float, float]] | None:  # noqa: ANN001
+    """Return the district of the first of a user's memberships (as ordered) and its lon/lat box, or None.
+
+    The phone opens its map there and caches that district's layers for offline use.
+    """
+    memberships = list(memberships)
+    if not memberships:
+        return None
+    district = memberships[0].agency.district
+    box = District.objects.filter(pk=district.pk).aggregate(box=Extent("geom"))["box"]
+    return district, box

@@ -118,9 +118,35 @@ class AgencyQuerySet(models.QuerySet):
         return self.filter(kind="procuratorate", district__level="city", memberships__user=user).distinct()
 
 
-class ReachQuerySet(SpatialQuerySet):
+class AreaQuerySet(SpatialQuerySet):
+    """Rows that lie in districts: reaches, water bodies, routes."""
+
+    # The lookups, relative to the row, naming the districts it lies in (set by each queryset).
+    district_lookups: tuple[str, ...] = ("districts",)
+
+    def in_district(self, area) -> AreaQuerySet:  # noqa: ANN001 - a District
+        """Return the rows lying in `area` (or, for a city, in its districts) or crossing its outline.
+
+        Cross-district reaches are in each district holding enough of them (rivers.crossing); one that
+        only crosses the outline is kept too, so that a phone caching its district misses nothing on it.
+        """
+        from .models import District
+
+        held = Q()
+        for lookup in self.district_lookups:
+            held |= Q(**{lookup: area}) | Q(**{f"{lookup}__parent": area})
+        outline = Subquery(District.objects.filter(pk=area.pk).values("geom")[:1])
+        # Two subqueries, each with its own index (the districts' link, the GiST on geom); one OR over
+        # the joined rows would scan every row.
+        rows = self.model._default_manager
+        return self.filter(
+            Q(pk__in=rows.filter(held).values("pk")) | Q(pk__in=rows.filter(geom__intersects=outline).values("pk"))
+        )
+
+
+class ReachQuerySet(AreaQuerySet):
     pass
 
 
-class WaterBodyQuerySet(SpatialQuerySet):
+class WaterBodyQuerySet(AreaQuerySet):
     pass

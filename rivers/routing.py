@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.gis.geos import Point
 
 from .models import Agency, District, DistrictLevel, Reach, WaterBody
+from .querysets import MetresBetween, geometry_value
 
 
 class RoutingError(Exception):
@@ -119,3 +120,49 @@ def route(point: Point) -> Routing:
 def _largest_share(feature: Reach | WaterBody) -> District | None:
     share = feature.district_shares.select_related("district").order_by("-length_m").first()
     return share.district if share is not None else None
+
+
+class WarningCode:
+    NEAR_BOUNDARY = "near_boundary"
+    NO_REACH = "no_reach"
+
+
+def routing_warnings(point: Point, routing: Routing) -> list[dict]:
+    """Return what the person sending a clue from `point` should check before sending it.
+
+    `near_boundary`: the point lies within BOUNDARY_BUFFER_M (the buffer that makes a boundary river
+    cross-district, rivers.crossing) of a district other than the one containing it: a few metres of
+    GPS error would route it elsewhere. `no_reach`: no reach or water body within SNAP_TOLERANCE_M.
+    """
+    warnings = []
+    buffer_m = settings.BOUNDARY_BUFFER_M
+    # A box around the point lets the GiST index pick the candidates before distances on the ground
+    # are measured: its half-width in degrees is at least the buffer wherever a degree of longitude is
+    # 40 km or more (below 69°, as rivers.crossing assumes).
+    margin = buffer_m / 40_000
+    around = (point.x - margin, point.y - margin, point.x + margin, point.y + margin)
+    near = District.objects.districts().in_bbox(around).within_metres(point, metres=buffer_m)
+    if routing.district is not None:
+        near = near.exclude(pk=routing.district.pk)
+    near = near.annotate(distance_m=MetresBetween("geom", geometry_value(point))).order_by("distance_m", "code")
+    for other in near:
+        warnings.append(
+            {
+                "code": WarningCode.NEAR_BOUNDARY,
+                "message": f"距{other.name}边界不足 {buffer_m:g} 米，请核实所在区县 / "
+                f"within {buffer_m:g} m of the boundary of {other.name}: check the district",
+                "district": {"code": other.code, "name": other.name},
+                "buffer_m": buffer_m,
+                "distance_m": round(other.distance_m, 1),
+            }
+        )
+    if routing.reach is None:
+        tolerance_m = settings.SNAP_TOLERANCE_M
+        warnings.append(
+            {
+                "code": WarningCode.NO_REACH,
+                "message": f"{tolerance_m:g} 米内没有河段或水体 / no reach or water body within {tolerance_m:g} m",
+                "snap_tolerance_m": tolerance_m,
+            }
+        )
+    return warnings

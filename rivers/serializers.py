@@ -1,3 +1,5 @@
+from drf_spectacular.utils import extend_schema_field
+
 from config.api_input import serializers
 
 from .models import Agency, District, Reach, WaterBody
@@ -72,14 +74,30 @@ class RoutedReachSerializer(serializers.Serializer):
         return [d.code for d in self.context["reach_districts"]]
 
 
+class RoutingWarningSerializer(serializers.Serializer):
+    """Something to check before sending a clue from this point (rivers.routing.routing_warnings)."""
+
+    code = serializers.ChoiceField(choices=["near_boundary", "no_reach"])
+    message = serializers.CharField(help_text="中文 / English")
+    district = DistrictRefSerializer(required=False, help_text="near_boundary: the other district")
+    buffer_m = serializers.FloatField(required=False, help_text="near_boundary: BOUNDARY_BUFFER_M")
+    distance_m = serializers.FloatField(required=False, help_text="near_boundary: metres to that district")
+    snap_tolerance_m = serializers.FloatField(required=False, help_text="no_reach: SNAP_TOLERANCE_M")
+
+
 class RoutingSerializer(serializers.Serializer):
-    """The answer of GET /api/v1/routing/ (fixed interface, DESIGN §6)."""
+    """The answer of GET /api/v1/routing/: the fixed interface (DESIGN §6), then what the preview adds.
+
+    `warnings` come from the context (computed by rivers.routing.routing_warnings); without them, [].
+    """
 
     district = DistrictRefSerializer(allow_null=True)
     reach = serializers.SerializerMethodField()
     procuratorate = AgencyRefSerializer()
     reason = serializers.ChoiceField(choices=["district", "cross_district", "outside_districts"])
     copies = serializers.SerializerMethodField()
+    reach_distance_m = serializers.SerializerMethodField(help_text="metres to the snapped reach; null when none")
+    warnings = serializers.SerializerMethodField()
 
     def get_reach(self, routing) -> dict | None:
         if routing.reach is None:
@@ -88,3 +106,15 @@ class RoutingSerializer(serializers.Serializer):
 
     def get_copies(self, routing) -> list[str]:
         return [agency.code for agency in routing.copies]
+
+    def get_reach_distance_m(self, routing) -> float | None:
+        return None if routing.reach_distance_m is None else round(routing.reach_distance_m, 1)
+
+    @extend_schema_field(RoutingWarningSerializer(many=True))
+    def get_warnings(self, routing) -> list[dict]:
+        return self.context.get("warnings", [])
+
+
+class CategorySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField(help_text="中文 label")

@@ -15,7 +15,7 @@ from config.api_input import serializers
 from rivers.categories import Category
 from rivers.members import acting_agency
 from rivers.models import Agency
-from rivers.routing import RoutingError, route
+from rivers.routing import RoutingError, route, routing_warnings
 from rivers.serializers import AgencyRefSerializer, RoutingSerializer
 
 from ..findings import FindingConflict, finding_create
@@ -109,7 +109,9 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if finding.geom is None:
             raise ValidationError({"location": "巡查发现还没有位置 / the finding has no location yet"})
         try:
-            return Response(RoutingSerializer(route(finding.geom)).data)
+            routing = route(finding.geom)
+            warnings = routing_warnings(finding.geom, routing)
+            return Response(RoutingSerializer(routing, context={"warnings": warnings}).data)
         except RoutingError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
 

@@ -8,7 +8,7 @@ import math
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -19,11 +19,14 @@ from rest_framework_gis.fields import GeometryField
 from config.api_input import serializers
 from config.api_input.parsers import BoundedJSONParser
 from gis_data.gpx import Fix, GpxError, gpx_read, gpx_write
+from rivers.filters import DistrictFilter, district_by_code
 from rivers.members import acting_agency
 from rivers.models import Agency, District
 from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
-from ..models import Patrol, PatrolCoverage, PatrolKind, PatrolParticipant, PatrolRoute
+from ..models import Patrol, PatrolCoverage, PatrolKind, PatrolParticipant, PatrolRoute, PatrolStatus
+from ..participants import colleagues_of, side_of
+from ..plans import local_today
 from ..tracks import PatrolRefused, patrol_finish, patrol_fixes, patrol_import_gpx, patrol_start, track_points_add
 
 
@@ -104,13 +107,72 @@ class PatrolSerializer(serializers.ModelSerializer):
     coverage = CoverageSerializer(many=True)
     track = GeometryField(source="track_display", allow_null=True, help_text="simplified for display")
     started_by = serializers.CharField(source="started_by.get_username")
+    validity = serializers.SerializerMethodField(help_text="the minimums a patrol must reach to count (is_valid)")
 
     class Meta:
         model = Patrol
         fields = [
             "id", "client_uuid", "kind", "status", "title", "district", "route", "participants", "started_by",
-            "started_at", "ended_at", "length_m", "duration_s", "is_valid", "coverage_done_at", "coverage", "track",
+            "started_at", "ended_at", "length_m", "duration_s", "is_valid", "validity", "coverage_done_at",
+            "coverage", "track",
         ]  # fmt: skip
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"min_duration_s": {"type": "integer"}, "min_length_m": {"type": "number"}},
+        }
+    )
+    def get_validity(self, patrol) -> dict:  # noqa: ANN001 - a Patrol
+        return {"min_duration_s": settings.PATROL_MIN_DURATION_S, "min_length_m": settings.PATROL_MIN_LENGTH_M}
+
+
+class PatrolTrackSerializer(serializers.GeoFeatureModelSerializer):
+    """A finished patrol on the map: its simplified track and a few facts."""
+
+    district = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Patrol
+        geo_field = "track_display"
+        fields = [
+            "id", "kind", "title", "district", "started_at", "ended_at", "length_m", "duration_s", "is_valid",
+        ]  # fmt: skip
+
+
+class TracksQuerySerializer(serializers.Serializer):
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100, help_text="default: this year")
+    mine = serializers.BooleanField(
+        required=False, default=True, help_text="true: patrols I started or took part in; false: all I may see"
+    )
+
+
+class ColleagueAgencySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField()
+
+
+class ColleagueSerializer(serializers.Serializer):
+    """Someone who can be taken on a patrol: start it with their username and agency code."""
+
+    id = serializers.IntegerField(source="user.pk")
+    username = serializers.CharField(source="user.username")
+    name = serializers.SerializerMethodField()
+    me = serializers.SerializerMethodField()
+    agency = ColleagueAgencySerializer()
+    role = serializers.CharField()
+    role_label = serializers.CharField(source="get_role_display")
+    side = serializers.SerializerMethodField(help_text="joint-patrol side: river | procuratorate | null")
+
+    def get_name(self, membership) -> str:  # noqa: ANN001 - a Membership
+        return membership.user.get_full_name() or membership.user.username
+
+    def get_me(self, membership) -> bool:  # noqa: ANN001 - a Membership
+        return membership.user_id == self.context["user"].pk
+
+    def get_side(self, membership) -> str | None:  # noqa: ANN001 - a Membership
+        return side_of(membership.agency.kind)
 
 
 def refused(exc: PatrolRefused, *, field: str | None = None) -> ValidationError:
@@ -132,6 +194,44 @@ class PatrolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             .select_related("district", "route", "started_by")
             .prefetch_related("participants__user", "participants__agency", "coverage__reach")
         )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("district", str, required=False, description="only this district's agencies"),
+        ],
+        responses=ColleagueSerializer(many=True),
+    )
+    @action(detail=False, pagination_class=None)
+    def colleagues(self, request):
+        """可选巡查人员 The people of my agencies and of the partner side (a joint patrol needs both)."""
+        code = request.query_params.get("district")
+        district = district_by_code(code) if code else None
+        memberships = colleagues_of(request.user, district=district)
+        return Response(ColleagueSerializer(memberships, many=True, context={"user": request.user}).data)
+
+    @extend_schema(
+        parameters=[TracksQuerySerializer],
+        responses=PatrolTrackSerializer(many=True),
+    )
+    @action(detail=False, filter_backends=[DistrictFilter])
+    def tracks(self, request):
+        """巡查轨迹 Finished patrols of a year with their simplified tracks, as GeoJSON (mine by default)."""
+        form = TracksQuerySerializer(data=request.query_params)
+        form.is_valid(raise_exception=True)
+        year = form.validated_data.get("year") or local_today().year
+        patrols = (
+            Patrol.objects.visible_to(request.user)
+            .started_in_year(year)
+            .filter(status=PatrolStatus.FINISHED, track_display__isnull=False)
+            .defer("track")
+            .select_related("district")
+            .order_by("-started_at", "pk")
+        )
+        if form.validated_data["mine"]:
+            patrols = patrols.participated_by(request.user)
+        patrols = self.filter_queryset(patrols)
+        page = self.paginate_queryset(patrols)
+        return self.get_paginated_response(PatrolTrackSerializer(page, many=True).data)
 
     def _participant_or_403(self, patrol: Patrol) -> None:
         if not patrol.participants.filter(user=self.request.user).exists():

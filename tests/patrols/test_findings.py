@@ -53,6 +53,18 @@ def test_routing_is_shown_before_the_clue_is_made(people):
     assert client.get("/api/v1/routing/", {"lon": lon, "lat": lat}).json() == preview
 
 
+def test_a_findings_routing_preview_carries_the_warnings(people):
+    client = client_for(people["west_patrol"])
+    # 10 m west of the 甲区/乙区 boundary (10 km east), 1 km from any reach.
+    near_boundary = client.post("/api/v1/findings/", finding_body(location=location(9_990, 3_000)), format="json")
+    preview = client.get(f"/api/v1/findings/{near_boundary.json()['id']}/routing/").json()
+    assert [(w["code"], w.get("district", {}).get("code")) for w in preview["warnings"]] == [
+        ("near_boundary", "990002"),
+        ("no_reach", None),
+    ]
+    assert preview["reach_distance_m"] is None
+
+
 def test_a_finding_becomes_a_clue_keeping_its_photos(people, media):
     reporter = people["west_patrol"]
     client = client_for(reporter)
