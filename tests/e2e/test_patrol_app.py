@@ -408,6 +408,19 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
         )
         assert reaches > 0
 
+        # 360 px wide: nothing runs off the side, and every control is a finger's size.
+        page.set_viewport_size({"width": 360, "height": 740})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        small = page.evaluate(
+            "() => [...document.querySelectorAll('button, a, summary, select, label.big')]"
+            ".filter(el => el.offsetParent !== null && el.getBoundingClientRect().right > 0)"  # the skip link waits off-screen
+            ".filter(el => el.getBoundingClientRect().height < 40)"
+            ".map(el => el.outerHTML.slice(0, 80))"
+        )
+        assert not small, small
+        phone.shot("16b-360px")
+        page.set_viewport_size(PHONE)
+
         phone.expected += ["ERR_INTERNET_DISCONNECTED"]
         phone.context.set_offline(True)
         response = page.goto("/patrol/")
