@@ -411,9 +411,10 @@ def test_the_shell_opens_offline_after_one_visit_in_both_languages(live_server, 
         # 360 px wide: nothing runs off the side, and every control is a finger's size.
         page.set_viewport_size({"width": 360, "height": 740})
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
+        # (The skip link waits off-screen until it has the focus.)
         small = page.evaluate(
             "() => [...document.querySelectorAll('button, a, summary, select, label.big')]"
-            ".filter(el => el.offsetParent !== null && el.getBoundingClientRect().right > 0)"  # the skip link waits off-screen
+            ".filter(el => el.offsetParent !== null && el.getBoundingClientRect().right > 0)"
             ".filter(el => el.getBoundingClientRect().height < 40)"
             ".map(el => el.outerHTML.slice(0, 80))"
         )
