@@ -25,8 +25,9 @@ from django.contrib.gis.geos import LineString
 from clues.models import Clue
 from gis_data.bundle import bundle_load
 from patrols.models import Finding, Patrol, PatrolCoverage, Photo, PhotoStatus, TrackPoint
+from patrols.plans import focus_set, local_today
 from rivers.members import member_add
-from rivers.models import Agency, Reach
+from rivers.models import Agency, District, Reach
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.patrols.test_photo_worker import database_url, log_tail, stop_worker
 from tests.patrols.test_photos import forget_queue, phone_jpeg
@@ -362,11 +363,20 @@ def test_a_joint_patrol_with_one_side_missing_is_refused_in_words(live_server, q
 
 
 def test_the_routing_preview_names_the_municipal_procuratorate_and_warns_near_a_boundary(live_server, qijiang):
+    # This year's focus of 綦江区, set by its liaison office: the finding form offers these categories first.
+    liaison, _ = member_add(username="qj_liaison", agency=Agency.objects.get(code="500110-LIAISON"), role="liaison")
+    focus = [("illegal_sand_mining", ""), ("flood_safety", "")]
+    focus_set(user=liaison.user, district=District.objects.get(code="500110"), year=local_today().year, items=focus)
     with chromium() as browser:
         phone = Phone(browser, live_server.url)
         page = phone.page
         phone.sign_in("qj_proc")
         page.click("#finding-open")
+        offered = page.eval_on_selector_all(
+            "#finding-category optgroup:first-child option", "os => os.map(o => o.value)"
+        )
+        assert offered == ["illegal_sand_mining", "flood_safety"]
+        assert page.input_value("#finding-category") == "illegal_sand_mining"
         phone.move_pin(*CROSSING)
         page.wait_for_selector("#routing[data-reason=cross_district]", timeout=WAIT_MS)
         preview = page.inner_text("#routing")
@@ -535,4 +545,3 @@ def test_the_first_load_is_small_and_opens_on_a_slow_connection(live_server, qij
     assert not errors, "\n".join(errors)
     assert compressed < 150_000, report
     assert usable_s < 15, report  # a generous bound on a shared machine; the figure itself is in first-load.txt
-
