@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.gis.geos import LineString
+from PIL import Image
 
 from clues.models import Clue
 from gis_data.bundle import bundle_load
@@ -286,8 +287,10 @@ def test_a_joint_patrol_offline_and_back_arrives_exactly_once(live_server, qijia
 
 
 def test_a_finding_sent_while_the_server_fails_arrives_once(live_server, qijiang, tmp_path):
+    # A photo of noise (it does not compress: about 1 MB) sent over a slow uplink, to watch its progress.
     photo_path = tmp_path / "finding.jpg"
-    photo_path.write_bytes(phone_jpeg((640, 480), gps=CROSSING))
+    noise = Image.frombytes("RGB", (800, 600), os.urandom(800 * 600 * 3))
+    noise.save(photo_path, "JPEG", quality=95)
     with chromium() as browser:
         phone = Phone(browser, live_server.url)
         page = phone.page
@@ -318,6 +321,12 @@ def test_a_finding_sent_while_the_server_fails_arrives_once(live_server, qijiang
         page.wait_for_selector("#last-error", timeout=WAIT_MS)
         assert "500" in page.inner_text("#last-error")
         phone.shot("11-server-errors-retrying")
+        cdp = phone.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        uplink = {"offline": False, "latency": 20, "downloadThroughput": 1e6, "uploadThroughput": 400_000}
+        cdp.send("Network.emulateNetworkConditions", uplink)  # bytes per second: ~2.5 s for the photo
+        page.wait_for_selector("progress[data-photo]", timeout=30_000)
+        phone.shot("11b-photo-upload-progress")
         page.wait_for_function("document.querySelector('#queue-chip').dataset.waiting === '0'", timeout=30_000)
         page.click("#queue-panel .secondary")
 
