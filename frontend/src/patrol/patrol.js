@@ -107,7 +107,7 @@ function startFormShow() {
                     people.map((c) =>
                       h("label", { class: "choice" },
                         h("input", { type: "checkbox", name: "participant", value: `${c.username}|${c.agency.code}` }),
-                        `${c.name} · ${c.agency.name}`),
+                        `${c.name} · ${c.agency.name}${c.role_label ? ` · ${c.role_label}` : ""}`),
                     ))
                 : null;
             })
