@@ -181,6 +181,11 @@ export function runningShow(patrol, points) {
       h("div", {}, h("dt", {}, t("待上传点")), h("dd", { id: "points-waiting" }, "0")),
     ),
     h("p", { id: "gps-state", class: "muted" }, t("正在获取位置…")),
+    "wakeLock" in navigator
+      ? h("label", { class: "choice" },
+          h("input", { type: "checkbox", id: "keep-awake", checked: app.keepAwake, onchange: (e) => keepAwake(e.target.checked) }),
+          t("保持屏幕常亮（锁屏时浏览器会暂停定位）"))
+      : null,
     h("div", { class: "row" },
       h("button", { type: "button", class: "big", id: "finding-open", onclick: () => findingFormShow() }, t("记录发现")),
       h("button", { type: "button", class: "big danger", id: "finish", onclick: finishClick }, t("结束巡查")),
@@ -247,6 +252,19 @@ function watchStop() {
   if (app.watchId != null) navigator.geolocation.clearWatch(app.watchId);
   app.watchId = null;
   clearInterval(app.ticker);
+  keepAwake(false);
+}
+
+/** Keep the screen on while patrolling, if the user asks: a locked phone's browser stops reporting fixes. */
+async function keepAwake(on) {
+  app.keepAwake = on;
+  if (!on) {
+    await app.wakeLock?.release().catch(() => {});
+    app.wakeLock = null;
+  } else if (!app.wakeLock && document.visibilityState === "visible") {
+    app.wakeLock = await navigator.wakeLock.request("screen").catch(() => null);
+    app.wakeLock?.addEventListener("release", () => { app.wakeLock = null; });
+  }
 }
 
 // The screen locked or the app went to the background: what was recorded is on the device already;
@@ -254,6 +272,7 @@ function watchStop() {
 document.addEventListener("visibilitychange", () => {
   if (document.visibilityState === "visible") {
     if (app.view === "running") watchStart();
+    if (app.view === "running" && app.keepAwake) keepAwake(true); // the lock is released while hidden
     queue.flush();
   }
 });

@@ -60,6 +60,8 @@ export function positionShow(fix, centre) {
   here.setLatLng([fix.lat, fix.lon]);
   if (!map.hasLayer(here)) here.addTo(map);
   if (centre) map.setView([fix.lat, fix.lon], Math.max(map.getZoom(), 15));
+  // While patrolling, the map follows me when I walk off its edge (not at every fix: the user may be looking around).
+  else if (app.view === "running" && !map.getBounds().pad(-0.1).contains(here.getLatLng())) map.panTo(here.getLatLng());
 }
 
 export function geolocationWords(error) {
