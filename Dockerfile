@@ -1,4 +1,19 @@
 # The one image of docker-compose.yml: web (gunicorn), migrate, Celery worker and beat.
+
+# The pages' scripts (frontend/build.mjs) are built in a stage of their own from the npm lock; only the
+# built files and compiled catalogs reach the image, not Node.js nor node_modules.
+FROM node:20-bookworm-slim AS frontend
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /build
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend/build.mjs ./
+COPY frontend/src src
+COPY frontend/locale locale
+RUN node build.mjs
+
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,6 +38,8 @@ COPY requirements/base.txt requirements/base.txt
 RUN pip install -r requirements/base.txt
 
 COPY . .
+COPY --from=frontend /build/static/frontend/build frontend/static/frontend/build
+COPY --from=frontend /build/locale frontend/locale
 # Build-time dummies: collectstatic imports the production settings but never opens the database.
 # The media directory is created owned by the app user, so a fresh named volume mounted there is too.
 RUN SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost \

@@ -16,7 +16,8 @@ if [ "$profile" != uv ]; then
     pg_major=$(ls /usr/lib/postgresql 2>/dev/null | sort -V | tail -n 1 || true)
     if [ -n "$pg_major" ]; then postgis_pkg="postgresql-${pg_major}-postgis-3"; else postgis_pkg="postgresql-postgis"; fi
 
-    packages=("$postgis_pkg" postgresql-client gdal-bin redis-server python3-venv)
+    # Node.js and npm build the pages' scripts (scripts/frontend.sh); gettext compiles their catalogs.
+    packages=("$postgis_pkg" postgresql-client gdal-bin redis-server python3-venv nodejs npm gettext)
     if [ "$profile" = test ]; then packages+=(chromium fonts-noto-cjk); fi
     [ -n "${EXTRA_PACKAGES:-}" ] && packages+=($EXTRA_PACKAGES)
 
@@ -28,6 +29,18 @@ if [ "$profile" != uv ]; then
     if [[ " ${missing[*]} " == *" python3-venv "* ]] && python3 -c "import ensurepip, venv" 2>/dev/null; then
         missing=("${missing[@]/python3-venv/}")
     fi
+    # Node.js, npm and msgfmt installed another way (nodesource, nvm, a gettext build) need no Debian package.
+    kept=()
+    for pkg in ${missing[@]+"${missing[@]}"}; do
+        [ -n "$pkg" ] || continue  # a package dropped above
+        case "$pkg" in
+            nodejs) command -v node >/dev/null 2>&1 && continue ;;
+            npm) command -v npm >/dev/null 2>&1 && continue ;;
+            gettext) command -v msgfmt >/dev/null 2>&1 && continue ;;
+        esac
+        kept+=("$pkg")
+    done
+    missing=(${kept[@]+"${kept[@]}"})
     missing=(${missing[@]+"${missing[@]}"})
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "==> installing Debian packages: ${missing[*]}"
@@ -64,6 +77,7 @@ sync_env() {
 }
 
 sync_env .venv requirements/base.txt
+scripts/frontend.sh  # npm ci when the lock changed, esbuild when the sources changed
 if [ "$profile" = test ]; then
     sync_env .venv-test requirements/test.txt
     # The compose-file validator lives in its own environment: it pins libraries of its own.
