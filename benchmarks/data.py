@@ -15,6 +15,7 @@ import math
 import os
 import time
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from rivers import crossing
@@ -58,13 +59,15 @@ class Scale:
 FULL = Scale(districts=1000, reaches=100_000, clues=1_000_000, long_tracks=500)
 QUICK = Scale(districts=9, reaches=300, clues=400, long_tracks=2, track_seconds=600)
 # Enough rows that every list of the API has more than 100 items for one of the bench users.
+# (findings: those of district 510000's patrols are its patrol member's, bench-patrol-510000.)
 LISTS = Scale(
     districts=100,
     reaches=150,
     clues=1000,
     long_tracks=0,
     track_seconds=60,
-    patrols_per_district=1,
+    patrols_per_district=2,
+    findings_per_patrol=60,
     water_body_count=120,
     track_points=False,
 )
@@ -460,7 +463,11 @@ STEPS: list[tuple[str, str]] = [
 NOTIFICATIONS_SQL = """
 INSERT INTO clues_notification (user_id, key, clue_id, kind, message, due, created_at)
 SELECT u.id, 'bench-' || c.id, c.id, 'overdue', '基准通知', (%(now)s)::date, %(now)s
-FROM auth_user u, (SELECT id FROM clues_clue ORDER BY id LIMIT 150) c
+FROM auth_user u, (SELECT id FROM clues_clue WHERE routing_reason <> 'district' ORDER BY id LIMIT 150) c
+WHERE u.username IN ('bench-city', 'bench-district')
+UNION ALL
+SELECT u.id, 'bench-none-' || n, NULL, 'overdue', '基准通知', (%(now)s)::date, %(now)s
+FROM auth_user u, generate_series(1, 150) n
 WHERE u.username IN ('bench-city', 'bench-district')
 """
 
@@ -583,6 +590,10 @@ def bench_users() -> dict:
         user.set_password(BENCH_PASSWORD)
         user.save(update_fields=["password"])
         users[key] = user
+    patrol = get_user_model().objects.get(username="bench-patrol-510000")
+    patrol.set_password(BENCH_PASSWORD)
+    patrol.save(update_fields=["password"])
+    users["patrol"] = patrol
     return users
 
 

@@ -93,7 +93,7 @@ def test_list_endpoint_queries_do_not_grow_with_the_page(list_data, prefix):
     """Enumerated from the API's router: a page of 100 costs the statements a page of 10 does."""
     assert LIST_ENDPOINTS, "the router lists no endpoint"
     best = None
-    for username in ("bench-city", "bench-district"):
+    for username in ("bench-city", "bench-district", "bench-patrol-510000"):
         client = paths.signed_in_client(username)
         counts, items = {}, {}
         for size in (10, 100):
