@@ -15,6 +15,14 @@ from django.test.utils import CaptureQueriesContext
 WARMUP = 2
 
 
+class Cancelled(Exception):  # noqa: N818 - what happened to the call
+    """A call the product cancelled (its statement_timeout answered 503): `elapsed_ms` is a lower bound."""
+
+    def __init__(self, elapsed_ms: float, why: str):
+        super().__init__(why)
+        self.elapsed_ms, self.why = elapsed_ms, why
+
+
 def p95(values: list[float]) -> float | None:
     if not values:
         return None
@@ -123,16 +131,24 @@ def interleaved(
 ) -> Measured:
     """Warm up, then run ours, baseline, ours, ... `reps` times each, or fewer (at least 3) past `budget_s`."""
     calls = [c for c in (ours, baseline) if c is not None]
-    for _ in range(warmup):
-        for call in calls:
-            call()
+    try:
+        for _ in range(warmup):
+            for call in calls:
+                call()
+    except Cancelled as cancelled:
+        return Measured(ours=[cancelled.elapsed_ms], cancelled=True, note=cancelled.why)
     measured = Measured()
     began = time.perf_counter()
     for rep in range(reps):
-        if ours is not None:
-            measured.ours.append(timed(ours))
-        if baseline is not None:
-            measured.baseline.append(timed(baseline))
+        try:
+            if ours is not None:
+                measured.ours.append(timed(ours))
+            if baseline is not None:
+                measured.baseline.append(timed(baseline))
+        except Cancelled as cancelled:
+            measured.ours.append(cancelled.elapsed_ms)
+            measured.cancelled, measured.note = True, cancelled.why
+            break
         if rep >= 2 and time.perf_counter() - began > budget_s:
             measured.note = f"stopped after {rep + 1} of {reps} repetitions (time budget {budget_s:.0f} s)"
             break
