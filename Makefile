@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`. Each installs what is missing first.
-.PHONY: run test lint lock stop clean demo soak fuzz
+.PHONY: run test bench lint lock stop clean demo soak fuzz
 
 PYTHON := .venv/bin/python
 
@@ -10,6 +10,12 @@ run:
 test:
 	@scripts/bootstrap.sh test
 	@scripts/test.sh
+
+# Measure the hot paths at municipal scale against their baselines (issue 10): a database of its own
+# (rivers_bench), seeded data, a printed table and benchmarks/results/latest.json. Scale knobs: see scripts/bench.sh.
+bench:
+	@scripts/bootstrap.sh test
+	@scripts/bench.sh $(BENCH_ARGS)
 
 # Load the Qijiang demo bundle and demo users into the local database (make run does this too).
 demo:
