@@ -8,9 +8,6 @@ from django.db.models import BooleanField, Expression, F
 from rivers.models import DistrictLevel
 from rivers.querysets import AGENCIES_OF_USER_SQL, SpatialQuerySet
 
-OVERSIGHT_REASONS = ["cross_district", "outside_districts"]
-
-
 AGENCIES_SQL = f"""
 SELECT agency.id, member.agency_id IS NOT NULL, agency.kind, area.level, agency.district_id
 FROM rivers_agency agency
@@ -60,6 +57,7 @@ class VisibleTo(Expression):
                                     WHERE copy.transfer_id = moved.id AND copy.agency_id = ANY(%s::bigint[]))))
          OR EXISTS (SELECT 1 FROM clues_suggestion addressed
                     WHERE addressed.clue_id = {pk} AND addressed.addressee_id = ANY(%s::bigint[]))
+         -- the municipal procuratorate: cross-district and outside-district clues, and confidential ones
          OR ({city} = ANY(%s::bigint[]) AND ({reason} IN ('cross_district', 'outside_districts') OR {confidential})))
         AND (NOT {confidential} OR {holder} = ANY(%s::bigint[]) OR {city} = ANY(%s::bigint[]))
     )"""
