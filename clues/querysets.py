@@ -50,7 +50,7 @@ class VisibleTo(Expression):
     output_field = BooleanField()
     columns = ("pk", "registering_agency", "holder", "city", "routing_reason", "confidential")
     template = """(
-        ({registering} = ANY(%s::bigint[]) OR {holder} = ANY(%s::bigint[])
+        ({registering_agency} = ANY(%s::bigint[]) OR {holder} = ANY(%s::bigint[])
          OR EXISTS (SELECT 1 FROM clues_transfer moved WHERE moved.clue_id = {pk}
                     AND (moved.from_agency_id = ANY(%s::bigint[]) OR moved.to_agency_id = ANY(%s::bigint[])
                          OR EXISTS (SELECT 1 FROM clues_transfer_copies copy
@@ -58,7 +58,8 @@ class VisibleTo(Expression):
          OR EXISTS (SELECT 1 FROM clues_suggestion addressed
                     WHERE addressed.clue_id = {pk} AND addressed.addressee_id = ANY(%s::bigint[]))
          -- the municipal procuratorate: cross-district and outside-district clues, and confidential ones
-         OR ({city} = ANY(%s::bigint[]) AND ({reason} IN ('cross_district', 'outside_districts') OR {confidential})))
+         OR ({city} = ANY(%s::bigint[])
+             AND ({routing_reason} IN ('cross_district', 'outside_districts') OR {confidential})))
         AND (NOT {confidential} OR {holder} = ANY(%s::bigint[]) OR {city} = ANY(%s::bigint[]))
     )"""
 
@@ -74,8 +75,7 @@ class VisibleTo(Expression):
         self.sources = list(exprs)
 
     def as_sql(self, compiler, connection):  # noqa: ARG002 - Django's signature
-        sql = dict(zip(("pk", "registering", "holder", "city", "reason", "confidential"),
-                       (compiler.compile(column)[0] for column in self.sources), strict=True))  # fmt: skip
+        sql = {name: compiler.compile(column)[0] for name, column in zip(self.columns, self.sources, strict=True)}
         agencies, members_of, cities = self.sets
         params = [agencies, agencies, agencies, agencies, agencies, agencies, cities, members_of, cities]
         return self.template.format(**sql), params
