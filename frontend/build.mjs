@@ -16,6 +16,8 @@ import * as esbuild from "esbuild";
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "static", "frontend", "build");
 const STATIC_PREFIX = "/static/frontend/build/";
+// The desk's pages, each a bundle of its own: src/desk/<page>.js → build/desk/<page>.js (+ .css).
+const DESK_PAGES = ["clues", "clue", "liaison"];
 
 /** Every file under `dir`, sorted, as paths relative to `here` (the same walk as the Python test's). */
 function walk(dir) {
@@ -110,6 +112,18 @@ async function build() {
   for (const size of [192, 512]) writeFileSync(join(out, `icon-${size}.png`), icon(size));
   // The version names the service worker's cache: any change to what it serves makes a new one.
   const assets = readdirSync(out).sort();
+  // The desk's pages (frontend/src/desk/): one bundle per page in build/desk/, kept out of the patrol
+  // app's offline cache (a phone has no use for them).
+  await esbuild.build({
+    ...common,
+    entryPoints: Object.fromEntries(DESK_PAGES.map((page) => [page, join(here, "src", "desk", `${page}.js`)])),
+    outdir: join(out, "desk"),
+    format: "iife",
+    sourcemap: false,
+    loader: { ".png": "file", ".svg": "file" },
+    assetNames: "[name]-[hash]",
+  });
+  const desk = readdirSync(join(out, "desk")).sort();
   const version = createHash("sha256").update(readFileSync(join(here, "src", "patrol", "sw.js")));
   for (const name of assets) version.update(name + "\0").update(readFileSync(join(out, name)));
   const versionId = version.digest("hex").slice(0, 16);
@@ -123,7 +137,10 @@ async function build() {
       __ASSETS__: JSON.stringify(assets.map((name) => `${STATIC_PREFIX}${name}?v=${versionId}`)),
     },
   });
-  writeFileSync(join(out, "build.json"), JSON.stringify({ version: versionId, sources, assets }, null, 2) + "\n");
+  const deskVersion = createHash("sha256");
+  for (const name of desk) deskVersion.update(name + "\0").update(readFileSync(join(out, "desk", name)));
+  const build = { version: versionId, sources, assets, desk: { version: deskVersion.digest("hex").slice(0, 16), assets: desk } };
+  writeFileSync(join(out, "build.json"), JSON.stringify(build, null, 2) + "\n");
   for (const po of catalogs()) execFileSync("msgfmt", ["--check-format", "-o", po.replace(/\.po$/, ".mo"), po]);
   console.log(`frontend built: ${assets.length} files, version ${versionId}`);
 }

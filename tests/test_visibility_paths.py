@@ -112,6 +112,9 @@ NOT_REACHING_CLUES = {
     "frontend:patrol-sw": "the patrol app's service worker script",
     "frontend:patrol-manifest": "the patrol app's web app manifest",
     "frontend:patrol-jsi18n": "the patrol app's translations",
+    "frontend:clues": "the clue review map's page (data comes from the API and the tiles)",
+    "frontend:liaison": "the liaison dashboard's page (data comes from the API)",
+    "frontend:desk-jsi18n": "the desk pages' translations",
     "frontend:login": "sign-in",
     "frontend:logout": "sign-out",
     "frontend:healthz": "health",
@@ -240,6 +243,15 @@ def case_clue_detail(w):
     assert_as_if_missing(w, lambda pk: viewer(w).get(f"/api/v1/clues/{pk}/"))
     assert_as_if_missing(w, lambda pk: viewer(w).get(f"/api/v1/clues/{pk}.json"))
     assert viewer(w).get(f"/api/v1/clues/{w['visible'].pk}/").status_code == 200
+
+
+def case_clue_page(w):
+    page = Client()
+    page.force_login(w["viewer"])
+    assert_as_if_missing(w, lambda pk: page.get(f"/clues/{pk}/"))
+    response = page.get(f"/clues/{w['visible'].pk}/")
+    assert response.status_code == 200
+    assert w["visible"].code in text_of(response)
 
 
 def case_clue_duplicates(w):
@@ -471,6 +483,7 @@ CASES: dict[str, Callable] = {
     "clue-geojson": case_clue_geojson,
     "clue-detail": case_clue_detail,
     "clue-duplicates": case_clue_duplicates,
+    "frontend:clue": case_clue_page,
     "clue-events": case_clue_events,
     "clue-step": case_clue_step,
     "suggestion-reply": case_suggestion_reply,

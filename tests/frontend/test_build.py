@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from frontend.patrol import BUILD_DIR
@@ -116,3 +117,17 @@ def test_lang_switches_the_app_and_its_catalog_to_english(signed_in):
     signed_in.get(reverse("frontend:patrol") + "?lang=zh-hans")
     catalog = signed_in.get(reverse("frontend:patrol-jsi18n")).content.decode()
     assert "Start a patrol" not in catalog
+
+
+@pytest.mark.parametrize("page", ["clues", "liaison"])
+def test_the_desk_pages_need_sign_in_and_name_their_own_bundle(client, signed_in, page):
+    assert client.get(reverse(f"frontend:{page}")).status_code == 200  # `signed_in` is this client
+    client.logout()
+    assert client.get(reverse(f"frontend:{page}")).status_code == 302
+    client.force_login(get_user_model().objects.get(username="qj_proc"))
+    html = client.get(reverse(f"frontend:{page}")).content.decode()
+    desk = json.loads((BUILD_DIR / "build.json").read_text())["desk"]
+    assert f"/static/frontend/build/desk/{page}.js?v={desk['version']}" in html
+    assert f"{page}.js" in desk["assets"] and f"{page}.css" in desk["assets"]
+    patrol_assets = json.loads((BUILD_DIR / "build.json").read_text())["assets"]
+    assert not [name for name in patrol_assets if name.startswith(("clue", "liaison"))]  # not in the phone's cache
