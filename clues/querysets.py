@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection
 from django.db.models import BooleanField, Expression, F
 
@@ -36,6 +38,10 @@ def agencies_of(user) -> tuple[list[int], list[int], list[int]]:  # noqa: ANN001
             if kind == "procuratorate" and district_level == DistrictLevel.CITY:
                 cities.append(district_id)
     return agencies, members_of, cities
+
+
+# The states of a clue no longer worked on (ClueQuerySet.open() leaves them out).
+FINISHED_STATES = ("closed", "feedback_given", "merged")
 
 
 class VisibleTo(Expression):
@@ -77,8 +83,18 @@ class VisibleTo(Expression):
     def as_sql(self, compiler, connection):  # noqa: ARG002 - Django's signature
         sql = {name: compiler.compile(column)[0] for name, column in zip(self.columns, self.sources, strict=True)}
         agencies, members_of, cities = self.sets
-        params = [agencies, agencies, agencies, agencies, agencies, agencies, cities, members_of, cities]
-        return self.template.format(**sql), params
+        return self.rule_sql(sql, "%s", "%s", "%s"), self.rule_params(agencies, members_of, cities)
+
+    @classmethod
+    def rule_sql(cls, columns: dict[str, str], agencies: str, members_of: str, cities: str) -> str:
+        """The rule's SQL with the clue's `columns` (SQL by name) and the three sets' placeholders (for a
+        prepared statement, `$n`; for the ORM, %s with rule_params())."""
+        placeholders = iter([agencies] * 6 + [cities, members_of, cities])
+        return re.sub(r"%s", lambda _: next(placeholders), cls.template.format(**columns))
+
+    @staticmethod
+    def rule_params(agencies: list[int], members_of: list[int], cities: list[int]) -> list[list[int]]:
+        return [agencies] * 6 + [cities, members_of, cities]
 
 
 class ClueQuerySet(SpatialQuerySet):
@@ -96,4 +112,4 @@ class ClueQuerySet(SpatialQuerySet):
         return self.filter(VisibleTo(*agencies_of(user)))
 
     def open(self) -> ClueQuerySet:
-        return self.exclude(status__in=["closed", "feedback_given", "merged"])
+        return self.exclude(status__in=FINISHED_STATES)

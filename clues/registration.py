@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Window
 from django.utils import timezone
 
+from config.database import PreparedStatement
 from rivers.models import Agency, Reach, WaterBody
-from rivers.querysets import MetresBetween, geometry_value
 from rivers.routing import Routing, RoutingError, route
 
 from .history import event_record
 from .models import Clue
+from .querysets import FINISHED_STATES, VisibleTo, agencies_of
 
 NEXT_NUMBER_SQL = """
 INSERT INTO clues_cluecounter (prefix, year, last) VALUES (%s, %s, 1)
@@ -185,35 +185,49 @@ def routing_summary(routing: Routing) -> dict:
     }
 
 
-def possible_duplicates(clue: Clue, user):  # noqa: ANN001, ANN201 - a user; a queryset
-    """Return open clues the user can see of the same category on the same reach, near in space and time."""
-    if clue.feature is None:
-        return Clue.objects.none()
-    window = datetime.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
-    return (
-        Clue.objects.visible_to(user)
-        .open()
-        .filter(category=clue.category, reach=clue.reach, water_body=clue.water_body)
-        .filter(created_at__gte=clue.created_at - window, created_at__lte=clue.created_at + window)
-        .exclude(pk=clue.pk)
-        # A box in degrees that surely holds the circle lets the GiST index find the candidates;
-        # the distance on the ground then decides.
-        .filter(geom__dwithin=(clue.geom, degrees_covering(settings.DUPLICATE_DISTANCE_M, clue.geom.y)))
-        .within_metres(clue.geom, metres=settings.DUPLICATE_DISTANCE_M)
-        .annotate(distance_m=MetresBetween("geom", geometry_value(clue.geom)))
-        .order_by("distance_m", "pk")
-    )
-
-
-def degrees_covering(metres: float, lat: float) -> float:
-    """Return a distance in degrees no shorter than `metres` in any direction around latitude `lat`."""
-    # A degree of longitude is the shorter one: 111.32 km × cos(lat), taken a degree further poleward.
-    shortest_degree_m = 110_000.0 * math.cos(math.radians(min(abs(lat) + 1.0, 89.0)))
-    return metres / shortest_degree_m
-
-
 # What a possible duplicate is shown with (DuplicateSerializer, with its distance_m).
 DUPLICATE_FIELDS = ("id", "code", "status", "category", "created_at")
+
+# Those fields in the model's order, the order Model.from_db() takes the values in.
+DUPLICATE_COLUMNS = [field.attname for field in Clue._meta.concrete_fields if field.attname in DUPLICATE_FIELDS]
+
+# A clue's possible duplicates as `user` sees them: open clues of the same category on the same reach
+# or water body, registered within the window, within DUPLICATE_DISTANCE_M on the ground, nearest first,
+# each with how many there are. One prepared statement (the ORM's form cost more to compile and plan
+# than registering the clue, issue 7 §8); tests/clues/test_registration_cost.py holds it to the rule
+# written with the ORM.
+DUPLICATES_SQL = f"""
+SELECT {", ".join(f"clue.{name}" for name in DUPLICATE_COLUMNS)},
+       ST_Distance(clue.geom::geography, $1::geography) AS distance_m, COUNT(*) OVER () AS all_of_them
+FROM clues_clue clue
+WHERE clue.category = $2
+  AND clue.reach_id IS NOT DISTINCT FROM $3 AND clue.water_body_id IS NOT DISTINCT FROM $4
+  AND clue.created_at BETWEEN $5 AND $6 AND clue.id <> $7
+  AND clue.status <> ALL ($8::text[])
+  -- a box in degrees that surely holds the circle lets the GiST index find the candidates;
+  -- the distance on the ground then decides
+  AND ST_DWithin(clue.geom, $1, $9) AND ST_DWithin(clue.geom::geography, $1::geography, $10)
+  AND {
+    VisibleTo.rule_sql(
+        {
+            name: f"clue.{name}_id" if name in ("registering_agency", "holder", "city") else f"clue.{name}"
+            for name in VisibleTo.columns
+        }
+        | {"pk": "clue.id"},
+        "$11",
+        "$12",
+        "$13",
+    )
+}
+ORDER BY distance_m, clue.id
+LIMIT $14
+"""  # noqa: S608 - constants, no input
+DUPLICATES = PreparedStatement(
+    "clues_duplicates",
+    ("geometry", "text", "bigint", "bigint", "timestamptz", "timestamptz", "bigint", "text[]", "float8", "float8",
+     "bigint[]", "bigint[]", "bigint[]", "bigint"),
+    DUPLICATES_SQL,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -222,15 +236,39 @@ class Duplicates:
     count: int  # all of them
 
 
-def duplicates_nearest(clue: Clue, user, *, shown: int | None = None) -> Duplicates:  # noqa: ANN001 - a user
-    """Return the nearest `shown` (DUPLICATES_SHOWN) possible duplicates of `clue` and how many there are."""
-    limit = settings.DUPLICATES_SHOWN if shown is None else shown
-    # How many there are comes with the nearest, counted over all of them before the LIMIT: one statement.
-    # What a duplicate is shown with, not the whole row with its point.
-    nearest = list(
-        possible_duplicates(clue, user).only(*DUPLICATE_FIELDS).annotate(all_of_them=Window(Count("pk")))[:limit]
-    )
-    return Duplicates(nearest=nearest, count=nearest[0].all_of_them if nearest else 0)
+def possible_duplicates(clue: Clue, user, *, limit: int | None = None) -> Duplicates:  # noqa: ANN001 - a user
+    """Return the nearest `limit` (all: None) possible duplicates of `clue` that `user` sees, and how many
+    there are; none for a clue on no reach or water body."""
+    if clue.reach_id is None and clue.water_body_id is None:
+        return Duplicates(nearest=[], count=0)
+    window = datetime.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
+    metres = settings.DUPLICATE_DISTANCE_M
+    params = [
+        f"SRID=4326;POINT({clue.geom.x!r} {clue.geom.y!r})", clue.category, clue.reach_id, clue.water_body_id,
+        clue.created_at - window, clue.created_at + window, clue.pk, list(FINISHED_STATES),
+        degrees_covering(metres, clue.geom.y), metres, *agencies_of(user), limit,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        DUPLICATES.execute(cursor, params)
+        rows = cursor.fetchall()
+    nearest = []
+    for *values, distance_m, _ in rows:
+        duplicate = Clue.from_db(connection.alias, DUPLICATE_COLUMNS, values)
+        duplicate.distance_m = distance_m
+        nearest.append(duplicate)
+    return Duplicates(nearest=nearest, count=rows[0][-1] if rows else 0)
+
+
+def duplicates_nearest(clue: Clue, user) -> Duplicates:  # noqa: ANN001 - a user
+    """Return the nearest DUPLICATES_SHOWN possible duplicates of `clue` and how many there are."""
+    return possible_duplicates(clue, user, limit=settings.DUPLICATES_SHOWN)
+
+
+def degrees_covering(metres: float, lat: float) -> float:
+    """Return a distance in degrees no shorter than `metres` in any direction around latitude `lat`."""
+    # A degree of longitude is the shorter one: 111.32 km × cos(lat), taken a degree further poleward.
+    shortest_degree_m = 110_000.0 * math.cos(math.radians(min(abs(lat) + 1.0, 89.0)))
+    return metres / shortest_degree_m
 
 
 # Clues made from findings get a client_uuid derived from the finding's: asking twice gives one clue.

@@ -150,7 +150,8 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True)
     def duplicates(self, request, pk=None):
         """可能重复的线索 Open clues of the same category on the same reach, near in space and time."""
-        return Response(DuplicateSerializer(possible_duplicates(self.get_object(), request.user), many=True).data)
+        duplicates = possible_duplicates(self.get_object(), request.user)
+        return Response(DuplicateSerializer(duplicates.nearest, many=True).data)
 
     @extend_schema(responses=ClueEventSerializer(many=True))
     @action(detail=True)
