@@ -16,8 +16,10 @@ from __future__ import annotations
 import copy
 import math
 import re
+import types
 import uuid
 
+from django.db.models import Manager, QuerySet
 from django.http import QueryDict
 from rest_framework import serializers as drf
 from rest_framework_gis import serializers as gis
@@ -214,7 +216,29 @@ class ModelSerializer(drf.ModelSerializer):
         if built is None:
             built = super().get_fields()
             type(self)._built_fields = built
-        return copy.deepcopy(built)
+        return {name: field_copy(field) for name, field in built.items()}
+
+
+# Arguments a field's copies may share: immutable, or only read (DRF clones a queryset with .all() on
+# use, and shares validators and regexes between copies itself).
+SHARED_ARGUMENTS = (
+    str, int, float, bool, type(None), uuid.UUID, type, types.FunctionType, types.BuiltinFunctionType,
+    QuerySet, Manager, re.Pattern,
+)  # fmt: skip
+
+
+def field_copy(field: drf.Field) -> drf.Field:
+    """Return a fresh, unbound copy of `field`, as DRF's Field.__deepcopy__ makes one (the class called
+    again with its arguments), copying only the arguments that need it: deep-copying every argument of
+    every field of a clue's detail cost more than its SQL (issue 7 §8)."""
+
+    def copied(key: str | None, value: object) -> object:
+        if key in ("validators", "regex") or isinstance(value, SHARED_ARGUMENTS):
+            return value
+        return field_copy(value) if isinstance(value, drf.Field) else copy.deepcopy(value)
+
+    args = [copied(None, arg) for arg in field._args]
+    return field.__class__(*args, **{key: copied(key, value) for key, value in field._kwargs.items()})
 
 
 class GeoFeatureModelSerializer(gis.GeoFeatureModelSerializer):
