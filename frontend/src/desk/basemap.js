@@ -42,7 +42,7 @@ export function basemapLayer(spec) {
 }
 
 /** Say in #notice (or `notice`) that the basemap's tiles do not load; the data layers stay usable. */
-function watchTiles(group, notice) {
+function watchTiles(group, notice, choices) {
   let failed = 0;
   let loaded = 0;
   const name = (NAMES[group.basemapId] || (() => group.basemapId))();
@@ -52,9 +52,9 @@ function watchTiles(group, notice) {
       if (!notice || (loaded && failed < 4)) return; // one stray tile is not a failed basemap
       notice.hidden = false;
       notice.dataset.source = "basemap";
-      notice.textContent = t("底图（%(name)s）加载失败（离线或无法访问地图服务），数据图层仍可使用；可在地图右上角换用其他底图。", {
-        name,
-      });
+      const words = [t("底图（%(name)s）加载失败（离线或无法访问地图服务），数据图层仍可使用。", { name })];
+      if (choices > 1) words.push(t("可在地图右上角换用其他底图。"));
+      notice.textContent = words.join("");
     });
     tiles.on("tileload", () => {
       loaded += 1;
@@ -69,7 +69,7 @@ export function deskMap(element, { center = [29.0, 106.65], zoom = 10, notice = 
   const specs = basemaps || configured() || FALLBACK;
   const map = L.map(element, { center, zoom, preferCanvas: true, ...options });
   const layers = specs.map((spec) => basemapLayer(spec));
-  for (const group of layers) watchTiles(group, notice);
+  for (const group of layers) watchTiles(group, notice, layers.length);
   layers[0].addTo(map);
   element.classList.add(`basemap-${layers[0].basemapId}`);
   map.basemap = layers[0];
