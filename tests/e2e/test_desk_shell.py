@@ -293,6 +293,18 @@ def test_gcj02_tiles_are_shifted_onto_wgs84_data_and_failing_tiles_are_told(live
         assert "底图" in notice and "加载失败" in notice and "数据图层仍可使用" in notice
         assert failing.page.evaluate("() => dataLayer._map !== null && dataLayer._map !== undefined")
         failing.shot("shell-basemap-failed-desktop")
+        # The switcher offers the configured choice; the plain background needs no internet.
+        switcher = failing.page.locator(".leaflet-control-layers-base")
+        assert [name.strip() for name in switcher.locator("label").all_inner_texts()] == [
+            "OpenStreetMap",
+            "高德地图",
+            "高德影像",
+            "空白底图",
+        ]
+        failing.page.hover(".leaflet-control-layers")
+        switcher.locator("label:has-text('空白底图') input").check()
+        failing.page.wait_for_selector("#notice", state="hidden", timeout=WAIT_MS)
+        assert failing.page.locator(".leaflet-container.basemap-blank").count() == 1
         assert not failing.errors, failing.errors
 
 

@@ -22,6 +22,11 @@ const NAMES = {
   blank: () => t("空白底图"),
 };
 
+/** A basemap's name in the page's language. */
+export function basemapName(id) {
+  return (NAMES[id] || (() => id))();
+}
+
 // Without a configuration (a page built before it), the plain background: nothing from the internet.
 const FALLBACK = [{ id: "blank", layers: [], gcj02: false }];
 
@@ -45,7 +50,7 @@ export function basemapLayer(spec) {
 function watchTiles(group, notice, choices) {
   let failed = 0;
   let loaded = 0;
-  const name = (NAMES[group.basemapId] || (() => group.basemapId))();
+  const name = basemapName(group.basemapId);
   for (const tiles of group.tiles) {
     tiles.on("tileerror", () => {
       failed += 1;
@@ -63,8 +68,13 @@ function watchTiles(group, notice, choices) {
 }
 
 /** A Leaflet map in `element` with the configured basemaps and a switcher; `notice` (an element,
- * #notice by default) says when the basemap's tiles fail. Options: `basemaps` (else the page's). */
-export function deskMap(element, { center = [29.0, 106.65], zoom = 10, notice = null, basemaps = null, ...options } = {}) {
+ * #notice by default) says when the basemap's tiles fail. Options: `basemaps` (else the page's),
+ * `overlays` ({name: layer}: the data layers to offer in the same switcher), and Leaflet's map options.
+ * The switcher is `map.basemapControl` (add more with `layersControl(map).addOverlay(layer, name)`). */
+export function deskMap(
+  element,
+  { center = [29.0, 106.65], zoom = 10, notice = null, basemaps = null, overlays = {}, ...options } = {},
+) {
   notice = notice || document.getElementById("notice");
   const specs = basemaps || configured() || FALLBACK;
   const map = L.map(element, { center, zoom, preferCanvas: true, ...options });
@@ -73,9 +83,9 @@ export function deskMap(element, { center = [29.0, 106.65], zoom = 10, notice = 
   layers[0].addTo(map);
   element.classList.add(`basemap-${layers[0].basemapId}`);
   map.basemap = layers[0];
-  if (layers.length > 1) {
-    const choices = Object.fromEntries(layers.map((group) => [(NAMES[group.basemapId] || (() => group.basemapId))(), group]));
-    map.basemapControl = L.control.layers(choices, {}, { position: "topright" }).addTo(map);
+  if (layers.length > 1 || Object.keys(overlays).length) {
+    const choices = layers.length > 1 ? Object.fromEntries(layers.map((group) => [basemapName(group.basemapId), group])) : {};
+    map.basemapControl = L.control.layers(choices, overlays, { position: "topright" }).addTo(map);
   }
   map.on("baselayerchange", ({ layer }) => {
     if (!layer.basemapId) return;
@@ -91,6 +101,12 @@ export function deskMap(element, { center = [29.0, 106.65], zoom = 10, notice = 
   });
   desk.maps.push(map);
   return map;
+}
+
+/** The map's layer switcher (the basemaps'), made if the map has none yet: pages add their overlays to it. */
+export function layersControl(map) {
+  if (!map.basemapControl) map.basemapControl = L.control.layers({}, {}, { position: "topright" }).addTo(map);
+  return map.basemapControl;
 }
 
 // The pages' maps and this factory, for the browser tests (as the patrol app's `patrolMap`).
