@@ -162,8 +162,12 @@ def test_the_inbox_shows_the_swept_deadline_opens_its_clue_and_marking_read_lowe
         assert desk.page.is_disabled("#inbox-read-all")
         assert desk.page.locator("#inbox-notifications li.unread").count() == 0
 
-        # The language switch keeps working on a desk page, the inbox with it.
-        desk.page.goto("/clues/?lang=en")
+        # The language switch keeps working on a desk page, the inbox with it, and keeps the page's query.
+        desk.page.goto("/clues/?status=transferred")
+        desk.wait_inbox()
+        desk.page.evaluate("() => history.replaceState(null, '', '/clues/?status=accepted&district=990001')")
+        desk.page.click(".desk-top a.lang")
+        desk.page.wait_for_url("**/clues/?status=accepted&district=990001", timeout=WAIT_MS)
         desk.wait_inbox()
         assert desk.page.get_attribute("html", "lang") == "en"
         desk.open_inbox()

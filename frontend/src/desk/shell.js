@@ -247,8 +247,21 @@ export function inboxRefresh() {
   document.dispatchEvent(new Event("desk:inbox-refresh"));
 }
 
-/** Start the shared parts of a desk page (the inbox in the header); return the page's configuration. */
+/** The language switch keeps the page's query as it is now (the review map keeps its filters there). */
+function languageSwitchKeepsQuery() {
+  const link = document.querySelector(".desk-top a.lang");
+  if (!link) return;
+  link.addEventListener("click", () => {
+    const query = new URLSearchParams(window.location.search);
+    query.set("lang", new URLSearchParams(link.search).get("lang"));
+    link.search = `?${query}`;
+  });
+}
+
+/** Start the shared parts of a desk page (the inbox in the header, the language switch); return the
+ * page's configuration. */
 export function deskStart() {
+  languageSwitchKeepsQuery();
   const root = document.getElementById("inbox");
   if (root && !inbox) {
     inbox = new Inbox(root);
