@@ -2,16 +2,14 @@
 inbox (待办) in the header, the basemaps (高德's GCJ-02 tiles shifted onto WGS84 data; a notice in
 words when tiles fail) and the API docs served without internet.
 
-The internet is not reachable here: basemap tile hosts are answered by `context.route` (an empty 204,
-a PNG, or a failure on purpose). The database is read only before and after `sync_playwright()`.
+The internet is not reachable here: basemap tile hosts are answered by `context.route` (a plain PNG,
+or a failure on purpose). The database is read only before and after `sync_playwright()`.
 Screenshots (README: "Screenshots") land in .local/screenshots/desk/, at 390×844 and 1440×900.
 """
 
 from __future__ import annotations
 
 import math
-import struct
-import zlib
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,7 +22,7 @@ from clues.workflow import clue_step
 from gis_data.coords import wgs84_to_gcj02
 from tests.clues.conftest import PEOPLE, people, register  # noqa: F401 - people is a fixture
 from tests.clues.hidden import HIDDEN, hidden_world
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TILE_HOSTS, route_basemap_tiles
 
 pytestmark = pytest.mark.e2e
 
@@ -35,35 +33,20 @@ DESKTOP = {"width": 1440, "height": 900}
 PASSWORD = "pw-desk-shell-1"
 WAIT_MS = 15_000
 DAY = timezone.timedelta(days=1)
-TILE_HOSTS = ("https://tile.openstreetmap.org/**", "https://*.is.autonavi.com/**", "https://*.tianditu.gov.cn/**")
-
-
-def png_tile() -> bytes:
-    """A 256×256 light-grey PNG: what a tile host answers in these tests."""
-    raw = b"".join(b"\0" + b"\xdd\xe3\xe8" * 256 for _ in range(256))
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 class Desk:
     """A signed-in browser context on the live server that records console errors."""
 
-    def __init__(self, browser, base_url: str, *, viewport=DESKTOP, tiles: str = "empty"):
+    def __init__(self, browser, base_url: str, *, viewport=DESKTOP, tiles: str = "png"):
         options = {"viewport": viewport, "locale": "zh-CN", "base_url": base_url}
         if viewport == PHONE:
             options.update(is_mobile=True, has_touch=True)
         self.context = browser.new_context(**options)
-        tile = png_tile()
-        for host in TILE_HOSTS:
-            if tiles == "empty":
-                self.context.route(host, lambda route: route.fulfill(status=204))
-            elif tiles == "png":
-                self.context.route(host, lambda route: route.fulfill(status=200, body=tile, content_type="image/png"))
-            else:  # "fail": the map service cannot be reached
+        if tiles == "png":
+            route_basemap_tiles(self.context)
+        else:  # "fail": the map service cannot be reached
+            for host in TILE_HOSTS:
                 self.context.route(host, lambda route: route.abort("internetdisconnected"))
         self.page = self.context.new_page()
         self.errors: list[str] = []

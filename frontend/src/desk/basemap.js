@@ -55,6 +55,8 @@ function watchTiles(group, notice, choices) {
     tiles.on("tileerror", () => {
       failed += 1;
       if (!notice || (loaded && failed < 4)) return; // one stray tile is not a failed basemap
+      // The page's own message (a refused step, say) matters more than the background: leave it.
+      if (!notice.hidden && notice.textContent && notice.dataset.source !== "basemap") return;
       notice.hidden = false;
       notice.dataset.source = "basemap";
       const words = [t("底图（%(name)s）加载失败（离线或无法访问地图服务），数据图层仍可使用。", { name })];
