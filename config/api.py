@@ -1,13 +1,14 @@
 """The public API under /api/v1/: every page of the product uses these same endpoints."""
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
 from clues.api.batches import TransferBatchViewSet
 from clues.api.clues import ClueViewSet, SuggestionViewSet
 from clues.api.figures import FiguresView
-from clues.api.notifications import NotificationViewSet
+from clues.api.notifications import NotificationViewSet, TodoView
 from config.api_input.routers import NumericIdRouter
 from patrols.api.boards import DistrictBoardsView, ReachBoardView, WaterBodyBoardView
 from patrols.api.findings import FindingViewSet
@@ -18,6 +19,22 @@ from patrols.api.plans import ComplianceView, FocusView, WorkPlanView
 from patrols.api.routes import PatrolRouteViewSet
 from rivers.api import CategoriesView, DistrictViewSet, ReachViewSet, RoutingView, WaterBodyViewSet
 from rivers.signin import TokenObtainView
+
+
+class RedocView(SpectacularRedocView):
+    """ReDoc's page, served with the project's copy of ReDoc (drf-spectacular-sidecar) and without the
+    web fonts its stock template fetches from Google. ReDoc's sidebar always asks cdn.redoc.ly for its
+    logo: the page's Content-Security-Policy keeps images local, so the browser never sends that request.
+    """
+
+    template_name = "frontend/redoc.html"
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["Content-Security-Policy"] = "img-src 'self' data:"
+        return response
+
 
 router = NumericIdRouter()
 router.register("districts", DistrictViewSet)
@@ -42,6 +59,7 @@ urlpatterns = [
     path("waterbodies/<str:code>/board/", WaterBodyBoardView.as_view(), name="waterbody-board"),
     path("boards/", DistrictBoardsView.as_view(), name="boards"),
     path("figures/", FiguresView.as_view(), name="figures"),
+    path("todo/", TodoView.as_view(), name="todo"),
     path("focus/", FocusView.as_view(), name="focus"),
     path("work-plans/", WorkPlanView.as_view(), name="work-plans"),
     path("compliance/", ComplianceView.as_view(), name="compliance"),
@@ -57,5 +75,6 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", permission_classes=[IsAuthenticated]),
         name="docs",
     ),
+    path("redoc/", RedocView.as_view(url_name="schema", permission_classes=[IsAuthenticated]), name="redoc"),
     path("", include(router.urls)),
 ]

@@ -2,6 +2,7 @@
 //   patrol.js, patrol.css   the patrol app, Leaflet and idb bundled by esbuild
 //   sw.js                   the patrol app's service worker (served at /patrol/sw.js), its cache named by version
 //   icon-192.png, icon-512.png  the web app manifest's icons, drawn here
+//   desk/<page>.js, .css   the desk's pages (DESK_PAGES); admin/leaflet-gcj02.js  the admin maps' GCJ-02 tiles
 //   build.json              {version, sources, assets}: the version names the caches; `sources` is the hash
 //                           tests/frontend/test_build.py compares with the sources to tell a stale build
 // The catalogs (locale/*/LC_MESSAGES/*.po → .mo) are compiled here too, with msgfmt (Debian's gettext).
@@ -124,6 +125,13 @@ async function build() {
     assetNames: "[name]-[hash]",
   });
   const desk = readdirSync(join(out, "desk")).sort();
+  // The admin's map widgets: 高德's GCJ-02 tiles shifted onto the data (LEAFLET_CONFIG["PLUGINS"]).
+  await esbuild.build({
+    ...common,
+    entryPoints: { "leaflet-gcj02": join(here, "src", "admin", "leaflet-gcj02.js") },
+    outdir: join(out, "admin"),
+    format: "iife",
+  });
   const version = createHash("sha256").update(readFileSync(join(here, "src", "patrol", "sw.js")));
   for (const name of assets) version.update(name + "\0").update(readFileSync(join(out, name)));
   const versionId = version.digest("hex").slice(0, 16);

@@ -19,27 +19,37 @@ from django.views.i18n import JavaScriptCatalog
 
 from clues.models import Clue
 
+from .basemaps import basemaps_config
 from .patrol import NOT_BUILT, build_info
 
 
 def _desk_render(request, page: str, context: dict | None = None):
-    """Render desk page `page`; ?lang=en|zh-hans sets the language cookie and comes back without it."""
+    """Render desk page `page`; ?lang=en|zh-hans sets the language cookie and comes back without it.
+
+    The page's `config` (JSON in <script id="desk-config">) holds what the shell needs (`basemaps`:
+    the configured choice, the one to show first first) and what the page adds (context["config"]).
+    """
     language = request.GET.get("lang")
     if language in dict(settings.LANGUAGES):
-        response = redirect(request.path)
+        # The rest of the query stays: the review map keeps its filters there.
+        rest = request.GET.copy()
+        del rest["lang"]
+        response = redirect(f"{request.path}?{rest.urlencode()}" if rest else request.path)
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
         return response
     build = build_info()
     if build is None or "desk" not in build:
         return HttpResponse(NOT_BUILT, status=503, content_type="text/plain; charset=utf-8")
     version = build["desk"]["version"]
+    context = dict(context or {})
+    shell = {"basemaps": basemaps_config(settings.BASEMAPS, settings.TIANDITU_KEY, settings.BASEMAP_DEFAULT)}
+    context["config"] = {**shell, **context.get("config", {})}
     context = {
         "page": page,
         "script": f"{static(f'frontend/build/desk/{page}.js')}?v={version}",
         "style": f"{static(f'frontend/build/desk/{page}.css')}?v={version}",
         "other_language": "en" if translation.get_language() != "en" else "zh-hans",
-        "config": {},
-        **(context or {}),
+        **context,
     }
     response = render(request, f"frontend/desk/{page}.html", context)
     patch_cache_control(response, private=True, no_cache=True)

@@ -106,6 +106,7 @@ NOT_REACHING_CLUES = {
     "auth-token": "sign-in",
     "schema": "the OpenAPI description",
     "docs": "Swagger UI",
+    "redoc": "ReDoc",
     "api-root": "links",
     "frontend:map": "the network map's page (data comes from the API)",
     "frontend:patrol": "the patrol app's page (data comes from the API)",
@@ -319,6 +320,24 @@ def case_notification_read_all(w):
     assert response.status_code == 200 and response.json() == {"marked": 0}  # none it may see
 
 
+def case_todo(w):
+    # The liaison office acts for 甲区's agencies: the hidden clues' first answers (secret_proc, sent to
+    # 甲区's procuratorate) and the suggestion to 甲区's river office about it are due from those who see them.
+    Notification.objects.create(
+        user=w["viewer"], key="old", clue=w["hidden"]["secret_ro"], kind="first_answer_due_soon", message=HIDDEN
+    )
+    response = viewer(w).get("/api/v1/todo/")
+    assert response.status_code == 200
+    assert_absent(w, response)
+    body = response.json()
+    assert body["unread"] == 0
+    clues = {item["clue"] for item in body["items"] if item["clue"]}
+    assert clues == {w["sent"].pk}
+    assert body["total"] == len(body["items"])
+    holder = client_for(w["secret_proc_holder"]).get("/api/v1/todo/").json()
+    assert w["hidden"]["secret_proc"].pk in {item["clue"] for item in holder["items"]}
+
+
 def case_batch_list(w):
     response = viewer(w).get("/api/v1/batches/")
     assert response.status_code == 200
@@ -491,6 +510,7 @@ CASES: dict[str, Callable] = {
     "notification-detail": case_notification_detail,
     "notification-read": case_notification_read,
     "notification-read-all": case_notification_read_all,
+    "todo": case_todo,
     "batch-list": case_batch_list,
     "batch-detail": case_batch_detail,
     "batch-preview": case_batch_preview,

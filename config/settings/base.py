@@ -374,3 +374,29 @@ API_GEOJSON_SRIDS = env.list("API_GEOJSON_SRIDS", cast=int, default=[4326, 4490,
 # Registration answers the nearest few possible duplicates, with their total count.
 DUPLICATES_SHOWN = env.int("DUPLICATES_SHOWN", default=5)
 # --- end of API input ----------------------------------------------------------------------------
+
+# --- desk shell: basemaps and API docs (issue 9) ------------------------------------------------
+# Swagger UI and ReDoc come from drf-spectacular-sidecar, served as static files: /api/v1/docs/ and
+# /api/v1/redoc/ work without internet (nothing from a CDN, DESIGN §2).
+from frontend.basemaps import leaflet_tiles  # noqa: E402 - pure: no models, no settings
+
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+SPECTACULAR_SETTINGS |= {"SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR"}
+# The inbox's item kinds; patrols keep the name their kinds had before (KindEnum).
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] |= {
+    "TodoKindEnum": "clues.todo.TodoKind",
+    "KindEnum": "patrols.models.PatrolKind",
+}
+# The basemaps the maps offer (frontend.basemaps: tianditu_vec, tianditu_img, amap, amap_img, osm,
+# blank), in the layer switcher's order. 天地图 needs TIANDITU_KEY (a 天地图 developer key, "浏览器端"),
+# and is left out without one. 高德's tiles are GCJ-02: the pages shift them onto the WGS84 data.
+# `blank` draws no tiles (a plain background: offline, or where no online map may be used).
+BASEMAPS = env.list("BASEMAPS", default=["tianditu_vec", "tianditu_img", "amap", "amap_img", "osm", "blank"])
+TIANDITU_KEY = env.str("TIANDITU_KEY", default="")
+# The basemap shown first; empty: the first of BASEMAPS that can be used.
+BASEMAP_DEFAULT = env.str("BASEMAP_DEFAULT", default="")
+# The admin's map widgets (django-leaflet) offer the same choice, the default first.
+LEAFLET_CONFIG["TILES"] = leaflet_tiles(BASEMAPS, TIANDITU_KEY, BASEMAP_DEFAULT)
+# 高德's GCJ-02 shift in the admin's widgets too (frontend/src/admin/leaflet-gcj02.js, built).
+LEAFLET_CONFIG["PLUGINS"] = {"forms": {"js": ["frontend/build/admin/leaflet-gcj02.js"]}}
+# --- end of desk shell ---------------------------------------------------------------------------
