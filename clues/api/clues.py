@@ -107,6 +107,9 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 "merged_into",
             )
             .prefetch_related(
+                # The routing's reach and its districts, read once per page (not once per clue).
+                "reach__districts",
+                "water_body__districts",
                 "routing_copies",
                 Prefetch(
                     "transfers",
