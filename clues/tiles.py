@@ -19,6 +19,8 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.db.models import F, FloatField, Func
 
+from .querysets import without_jit
+
 # Web Mercator's half-width in metres (EPSG:3857).
 HALF_WORLD_M = 20037508.342789244
 EXTENT = 4096  # MVT units across a tile
@@ -35,12 +37,12 @@ STATUSES = (
 @dataclasses.dataclass(frozen=True)
 class ClueLayer:
     name: str
-    cell_px: int  # the grid's cell, in pixels of a 256-pixel tile
+    cell_px: int  # the grid's cell, in pixels of a 256-pixel tile: a power of two, so cells tile a tile
     ring_cells: int  # cells around the tile that a tile carries as well
 
 
 CLUE_LAYERS = {
-    "clues": ClueLayer("clues", cell_px=48, ring_cells=1),
+    "clues": ClueLayer("clues", cell_px=64, ring_cells=1),
     # Heat: fine cells, and a ring as wide as the blur the page draws around each (24 px).
     "clue-heat": ClueLayer("clue-heat", cell_px=8, ring_cells=3),
 }
@@ -66,7 +68,7 @@ def _per_status_columns() -> str:
 
 
 # %s placeholders, in order: the filtered clues' SQL (its own params), then cell, cell, the layer's name,
-# z, x, y, buffer, and the tile's own cells: x0, x1, y0, y1.
+# (clusters: cell, cell,) z, x, y, buffer, and the tile's own cells: x0, x1, y0, y1.
 CLUSTER_SQL = f"""
 WITH filtered AS ({{clues}}),
 cells AS (
@@ -76,8 +78,11 @@ cells AS (
     FROM filtered GROUP BY 1, 2
 )
 SELECT ST_AsMVT(tile.*, %s, {EXTENT}, 'geom') FROM (
-    SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(mx, my), 3857), ST_TileEnvelope(%s, %s, %s), {EXTENT}, %s, true)
-               AS geom,
+    SELECT ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(
+               -- a cluster is drawn halfway between its clues' centre and its cell's: neighbours overlap less
+               CASE WHEN n = 1 THEN mx ELSE (mx + (cx + 0.5) * %s - {HALF_WORLD_M}) / 2 END,
+               CASE WHEN n = 1 THEN my ELSE (my + (cy + 0.5) * %s - {HALF_WORLD_M}) / 2 END), 3857),
+               ST_TileEnvelope(%s, %s, %s), {EXTENT}, %s, true) AS geom,
            n AS count,
            (cx >= %s AND cx < %s AND cy >= %s AND cy < %s)::int AS own,
            CASE WHEN n = 1 THEN first_id END AS id,
@@ -116,16 +121,18 @@ def _lon_lat(mx: float, my: float) -> tuple[float, float]:
     return max(-180.0, min(180.0, lon)), max(-85.06, min(85.06, lat))
 
 
-def clue_tile_render(layer_name: str, clues, z: int, x: int, y: int) -> bytes:  # noqa: ANN001 - a ClueQuerySet
-    """Return the MVT bytes of one tile of a clue layer over `clues` (already visible_to and filtered)."""
+def clue_tile_render(layer_name: str, clues, z: int, x: int, y: int, *, size: int = TILE_PX) -> bytes:  # noqa: ANN001
+    """Return the MVT bytes of one tile of a clue layer over `clues` (a ClueQuerySet already visible_to
+    and filtered). `size`: the pixels the page draws the tile across (256, or 512 for fewer, bigger
+    tiles a zoom level up: the cells stay the same size on the screen)."""
     layer = CLUE_LAYERS[layer_name]
     tile_m = 2 * HALF_WORLD_M / 2**z
     clustered = layer_name != "clues" or z < CLUSTER_MAX_ZOOM
-    # Unclustered: cells of a tenth of a pixel, so only clues at the same spot share a marker.
-    cell_px = layer.cell_px if clustered else 0.1
+    # Unclustered: cells of 1/16 pixel, so only clues at the same spot share a marker.
+    cell_px = (layer.cell_px if clustered else 1 / 16) * TILE_PX / size
     cell_m = tile_m * cell_px / TILE_PX
     per_tile = round(TILE_PX / cell_px)
-    ring_m = layer.ring_cells * tile_m * layer.cell_px / TILE_PX
+    ring_m = layer.ring_cells * tile_m * layer.cell_px / size
     # The tile's cells: x counts from the west edge of the world, y from its south edge (rows of tiles
     # count from the north).
     own_x0, own_y0 = x * per_tile, (2**z - 1 - y) * per_tile
@@ -140,13 +147,14 @@ def clue_tile_render(layer_name: str, clues, z: int, x: int, y: int) -> bytes:  
         clues.filter(geom__bboverlaps=box).order_by().values(*columns, x=MercatorX(F("geom")), y=MercatorY(F("geom")))
     )
     clues_sql, clues_params = in_box.query.sql_with_params()
-    buffer = round(EXTENT * layer.ring_cells * layer.cell_px / TILE_PX)
+    buffer = round(EXTENT * layer.ring_cells * layer.cell_px / size)
     sql = (CLUSTER_SQL if layer_name == "clues" else HEAT_SQL).replace("{clues}", clues_sql)
+    centre = [cell_m, cell_m] if layer_name == "clues" else []
     params = [
-        *clues_params, cell_m, cell_m, layer_name, z, x, y, buffer,
+        *clues_params, cell_m, cell_m, layer_name, *centre, z, x, y, buffer,
         own_x0, own_x0 + per_tile, own_y0, own_y0 + per_tile,
     ]  # fmt: skip
-    with connection.cursor() as cursor:
+    with without_jit(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         (tile,) = cursor.fetchone()
     return bytes(tile or b"")

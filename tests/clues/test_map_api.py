@@ -141,3 +141,23 @@ def test_clue_tiles_need_sign_in(map_world):
     from rest_framework.test import APIClient
 
     assert APIClient().get("/tiles/clues/0/0/0.pbf").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("z", [11, 13, 15])
+def test_each_clue_is_counted_by_exactly_one_tile(people, map_world, z):
+    """The cells of neighbouring tiles are the same cells: summed over the tiles that cover the clues,
+    the tiles' own counts are the list's count (none lost at an edge, none counted twice)."""
+    client = client_for(people["city_ro"])
+    Clue.objects.update(routing_reason="outside_districts")
+    city_proc = client_for(people["city_proc"])
+    listed = city_proc.get("/api/v1/clues/", {"limit": 1}).json()["count"]
+    assert listed == 8
+    (x0, y0), (x1, y1) = tile_of(*at(0, 3_000), z), tile_of(*at(20_000, 0), z)
+    for layer in ("clues", "clue-heat"):
+        total = sum(
+            own_total(city_proc.get(f"/tiles/{layer}/{z}/{x}/{y}.pbf").content, layer)
+            for x in range(x0, x1 + 1)
+            for y in range(y0, y1 + 1)
+        )
+        assert total == listed, (layer, z)
+    assert own_total(client.get("/tiles/clues/0/0/0.pbf").content, "clues") == 0
