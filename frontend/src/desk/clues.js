@@ -40,6 +40,7 @@ function say(message) {
 }
 
 const map = deskMap(elements.map, { notice: elements.notice });
+window.clueMap = map; // the browser tests place the view with it, as the patrol app's patrolMap
 for (const [name, zIndex] of Object.entries(PANES)) map.createPane(name).style.zIndex = String(zIndex);
 map.getPane("districts").style.pointerEvents = "none";
 
@@ -50,7 +51,8 @@ const tileQuery = () => {
   params.set("size", "512");
   return `?${params}`;
 };
-const BIG_TILES = { tileSize: 512, zoomOffset: -1, minZoom: 1 };
+// A 512-pixel grid tile (x, y) of map zoom z is the vector tile (x, y) of zoom z - 1.
+const BIG_TILES = { tileSize: 512, minZoom: 1 };
 const layers = {
   districts: L.geoJSON(null, {
     pane: "districts",
@@ -66,14 +68,14 @@ const layers = {
   heat: new VectorCanvasLayer({
     pane: "heat",
     ...BIG_TILES,
-    url: (c) => `/tiles/clue-heat/${c.z}/${c.x}/${c.y}.pbf${tileQuery()}`,
+    url: (c) => `/tiles/clue-heat/${c.z - 1}/${c.x}/${c.y}.pbf${tileQuery()}`,
     draw: drawHeat,
     opacity: 0.85,
   }),
   clues: new VectorCanvasLayer({
     pane: "clues",
     ...BIG_TILES,
-    url: (c) => `/tiles/clues/${c.z}/${c.x}/${c.y}.pbf${tileQuery()}`,
+    url: (c) => `/tiles/clues/${c.z - 1}/${c.x}/${c.y}.pbf${tileQuery()}`,
     draw: drawClues,
   }),
 };

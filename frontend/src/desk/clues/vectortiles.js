@@ -70,7 +70,7 @@ export const VectorCanvasLayer = L.GridLayer.extend({
   featuresInView(layerName) {
     const map = this._map;
     if (!map) return [];
-    // Tile pixels are map pixels at the map's zoom (a 512-pixel tile of zoom z - 1 is 256 of zoom z).
+    // Tile pixels are map pixels at the map's zoom, whatever the tile size.
     const zoom = Math.round(map.getZoom());
     const size = this.getTileSize().x;
     const pixels = map.getPixelBounds();
