@@ -95,7 +95,8 @@ const Legend = L.Control.extend({
     L.DomEvent.disableScrollPropagation(this.box);
     return this.box;
   },
-  update(counts, total) {
+  update(counts, total, shown) {
+    this.box.hidden = !shown;
     fill(
       this.box,
       h("details", { open: window.innerWidth > 700 },
@@ -123,7 +124,7 @@ function legendUpdate() {
       else for (const [code] of STATUSES) if (p[code]) counts[code] = (counts[code] || 0) + p[code];
     }
   }
-  legend.update(counts, total);
+  legend.update(counts, total, state.layers.includes("clues"));
 }
 layers.clues.on("load", () => {
   legendUpdate();
@@ -165,7 +166,10 @@ function layersApply() {
     if (!on && map.hasLayer(layer)) map.removeLayer(layer);
   }
   if (state.layers.includes("tracks")) tracksLoad();
-  if (!state.layers.includes("clues")) legendUpdate();
+  if (!state.layers.includes("clues")) {
+    legendUpdate();
+    markReady("tiles"); // nothing to wait for
+  }
 }
 
 function bboxParam() {
