@@ -1,5 +1,8 @@
 """python -m benchmarks generate|measure [--quick]: what `make bench` (scripts/bench.sh) runs.
 
+`python -m benchmarks clues --count 100000 --seed 7` adds seeded clues to the network already loaded
+(benchmarks.clue_map: the review map at scale, issue 9).
+
 `generate` connects as the database's owner (DATABASE_URL set so by scripts/bench.sh) and fills an empty
 migrated database; `measure` connects as the application's role, as the site does.
 """
@@ -60,7 +63,9 @@ def measure(*, quick: bool, destination: Path, only: list[str] | None = None, lo
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
-    parser.add_argument("action", choices=["generate", "measure"])
+    parser.add_argument("action", choices=["generate", "measure", "clues"])
+    parser.add_argument("--count", type=int, default=100_000, help="clues: how many to add")
+    parser.add_argument("--seed", type=int, default=7, help="clues: the seed (another seed adds other clues)")
     parser.add_argument("--quick", action="store_true", help="small data (seconds), as make test runs it")
     parser.add_argument("--only", nargs="*", help="measure only these paths (function names in benchmarks.paths)")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -71,6 +76,13 @@ def main(argv: list[str]) -> int:
     django.setup()
     from . import data
 
+    if args.action == "clues":
+        from .clue_map import clues_generate
+
+        began = time.perf_counter()
+        clues_generate(count=args.count, seed=args.seed)
+        print(f"==> {args.count} clues added in {time.perf_counter() - began:.1f} s")
+        return 0
     if args.action == "generate":
         scale = data.scale_from_env(data.QUICK if args.quick else data.FULL)
         print(f"==> generating {scale}")

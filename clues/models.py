@@ -128,6 +128,8 @@ class Clue(models.Model):
             # The duplicate search and the figures filter on these.
             models.Index(fields=["reach", "category", "created_at"], name="clue_reach_category_time"),
             models.Index(fields=["status"], name="clue_status"),
+            # The review map's list, newest first: the page's 20 rows read in index order, not sorted.
+            models.Index(fields=["created_at"], name="clue_created_at"),
         ]
 
     def __str__(self) -> str:

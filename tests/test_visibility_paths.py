@@ -497,7 +497,41 @@ def case_sweep(w):
             assert clue.code not in message.subject + message.body
 
 
+def _clue_tile_case(layer: str):
+    """The review map's clue tiles (clues.tiles): counted, the clues the viewer sees and no other; at the
+    street zoom, where each clue is a marker with its id and code, the hidden ones are in no tile; in
+    the heat's tiles of zoom 22 (10 m wide, the clues lie 50 m apart or more) they count nothing."""
+
+    def case(w):
+        from clues.tiles import CLUSTER_MAX_ZOOM, MAX_ZOOM
+        from tests.clues.mvt import tile_decode, tile_of
+
+        def features(z: int, x: int, y: int, **params) -> list[dict]:
+            response = viewer(w).get(f"/tiles/{layer}/{z}/{x}/{y}.pbf", params)
+            assert response.status_code == 200
+            assert_absent(w, response)
+            return tile_decode(response.content).get(layer, [])
+
+        for params in ({}, {"district": "990001"}, {"status": "registered"}):
+            counted = sum(f["count"] for f in features(0, 0, 0, **params) if f["own"])
+            seen = Clue.objects.visible_to(w["viewer"])
+            if params:
+                seen = seen.filter(**({"district__code": "990001"} if "district" in params else params))
+            assert counted == seen.count(), params
+        z = CLUSTER_MAX_ZOOM if layer == "clues" else MAX_ZOOM
+        for clue in [w["visible"], *w["hidden"].values()]:
+            found = features(z, *tile_of(clue.geom.x, clue.geom.y, z))
+            if layer == "clues":
+                assert (clue.pk in {f.get("id") for f in found}) == (clue == w["visible"]), clue.code
+            else:
+                assert sum(f["count"] for f in found if f["own"]) == (clue == w["visible"]), clue.code
+
+    return case
+
+
 CASES: dict[str, Callable] = {
+    "clue-tile": _clue_tile_case("clues"),
+    "clue-heat-tile": _clue_tile_case("clue-heat"),
     "clue-list": case_clue_list,
     "clue-geojson": case_clue_geojson,
     "clue-detail": case_clue_detail,

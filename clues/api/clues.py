@@ -18,6 +18,7 @@ from rivers.routing import RoutingError
 from ..filters import ClueFilter
 from ..history import HistoryTampered
 from ..models import Clue, Suggestion, Transfer
+from ..querysets import without_jit
 from ..registration import (
     RegistrationConflict,
     clue_register,
@@ -107,6 +108,9 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 "merged_into",
             )
             .prefetch_related(
+                # The routing's reach and its districts, read once per page (not once per clue).
+                "reach__districts",
+                "water_body__districts",
                 "routing_copies",
                 Prefetch(
                     "transfers",
@@ -118,6 +122,11 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_serializer_class(self):
         return ClueDetailSerializer if self.action == "retrieve" else ClueSerializer
+
+    def list(self, request, *args, **kwargs):
+        """线索列表 The visible clues, filtered, sorted and paged (the review map's list)."""
+        with without_jit():
+            return super().list(request, *args, **kwargs)
 
     @extend_schema(
         request=ClueRegistrationSerializer,
