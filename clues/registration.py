@@ -189,18 +189,38 @@ def possible_duplicates(clue: Clue, user):  # noqa: ANN001, ANN201 - a user; a q
     """Return open clues the user can see of the same category on the same reach, near in space and time."""
     if clue.feature is None:
         return Clue.objects.none()
+    return _duplicates_around(
+        user, category=clue.category, reach=clue.reach, water_body=clue.water_body, point=clue.geom, at=clue.created_at
+    ).exclude(pk=clue.pk)
+
+
+def possible_duplicates_at(*, user, location: Point, category: str):  # noqa: ANN001, ANN201 - a user; a queryset
+    """Return the possible duplicates a clue of `category` registered at `location` now would have.
+
+    Raises RoutingError where routing finds no recipient for the point (as registering would).
+    """
+    routing = route(location)
+    reach = routing.reach if isinstance(routing.reach, Reach) else None
+    water_body = routing.reach if isinstance(routing.reach, WaterBody) else None
+    if reach is None and water_body is None:
+        return Clue.objects.none()
+    return _duplicates_around(
+        user, category=category, reach=reach, water_body=water_body, point=location, at=timezone.now()
+    )
+
+
+def _duplicates_around(user, *, category: str, reach, water_body, point: Point, at: datetime.datetime):  # noqa: ANN001, ANN202
     window = datetime.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
     return (
         Clue.objects.visible_to(user)
         .open()
-        .filter(category=clue.category, reach=clue.reach, water_body=clue.water_body)
-        .filter(created_at__gte=clue.created_at - window, created_at__lte=clue.created_at + window)
-        .exclude(pk=clue.pk)
+        .filter(category=category, reach=reach, water_body=water_body)
+        .filter(created_at__gte=at - window, created_at__lte=at + window)
         # A box in degrees that surely holds the circle lets the GiST index find the candidates;
         # the distance on the ground then decides.
-        .filter(geom__dwithin=(clue.geom, degrees_covering(settings.DUPLICATE_DISTANCE_M, clue.geom.y)))
-        .within_metres(clue.geom, metres=settings.DUPLICATE_DISTANCE_M)
-        .annotate(distance_m=MetresBetween("geom", geometry_value(clue.geom)))
+        .filter(geom__dwithin=(point, degrees_covering(settings.DUPLICATE_DISTANCE_M, point.y)))
+        .within_metres(point, metres=settings.DUPLICATE_DISTANCE_M)
+        .annotate(distance_m=MetresBetween("geom", geometry_value(point)))
         .order_by("distance_m", "pk")
     )
 

@@ -14,8 +14,9 @@ from rivers.members import acting_agency
 from rivers.models import Agency
 from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
+from .deadlines import clue_deadlines
 from .evidence import may_see_originals
-from .models import Category, Clue, ClueEvent, Source, Suggestion, Transfer
+from .models import Category, Clue, ClueEvent, DeadlineRule, Source, Suggestion, Transfer
 from .registration import DUPLICATE_FIELDS
 
 POINT_SCHEMA = {
@@ -245,14 +246,35 @@ class ClueSerializer(serializers.ModelSerializer):
         ]
 
 
+class DeadlineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[DeadlineRule.FIRST_ANSWER, DeadlineRule.FEEDBACK, DeadlineRule.SUGGESTION_REPLY],
+        help_text="first_answer, feedback (a transfer's) or suggestion_reply",
+    )
+    due = serializers.DateField(help_text="the last day allowed")
+    done_at = serializers.DateTimeField(allow_null=True)
+    state = serializers.ChoiceField(
+        choices=["in_time", "late", "overdue", "due_soon", "pending"],
+        help_text="done in time or late; not done and overdue, due soon (DUE_SOON policy) or pending",
+    )
+    owed_by = AgencyRefSerializer(help_text="the agency that must meet it")
+    transfer = serializers.IntegerField(allow_null=True)
+    suggestion = serializers.IntegerField(allow_null=True)
+
+
 class ClueDetailSerializer(ClueSerializer):
     transfers = TransferSerializer(many=True)
     suggestions = SuggestionSerializer(many=True)
     photos = serializers.SerializerMethodField(help_text="the photos of the finding the clue was made from")
     steps = serializers.SerializerMethodField(help_text="the steps the requesting user may take now")
+    deadlines = serializers.SerializerMethodField(help_text="the transfers' and suggestions' deadlines, by due date")
 
     class Meta(ClueSerializer.Meta):
-        fields = [*ClueSerializer.Meta.fields, "finding", "transfers", "suggestions", "photos", "steps"]
+        fields = [*ClueSerializer.Meta.fields, "finding", "transfers", "suggestions", "photos", "steps", "deadlines"]
+
+    @extend_schema_field(DeadlineSerializer(many=True))
+    def get_deadlines(self, clue) -> list[dict]:
+        return DeadlineSerializer(clue_deadlines(clue), many=True).data
 
     @extend_schema_field(PhotoSerializer(many=True))
     def get_photos(self, clue) -> list[dict]:
@@ -293,8 +315,67 @@ class StepSerializer(serializers.Serializer):
     into = serializers.CharField(required=False, help_text="code of the clue to merge into")
 
 
+STEP_PARAM_TYPES = {
+    serializers.BooleanField: "boolean",
+    serializers.DateField: "date",
+    serializers.SlugRelatedField: "agency",
+}
+# Free text a form shows as a multi-line box; `into` names a clue by its code.
+LONG_TEXT_PARAMS = ("override_reason", "content", "judgement", "outcome_note")
+
+
+def step_param_type(name: str) -> str:
+    """Return the kind of input a step parameter takes: text, long_text, boolean, date, agency or clue."""
+    if name == "into":
+        return "clue"
+    if name in LONG_TEXT_PARAMS:
+        return "long_text"
+    field = StepSerializer().fields[name]
+    return next((kind for cls, kind in STEP_PARAM_TYPES.items() if isinstance(field, cls)), "text")
+
+
+class StepParamSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=["text", "long_text", "boolean", "date", "agency", "clue"])
+    required = serializers.BooleanField()
+    choices = AgencyRefSerializer(many=True, allow_null=True, help_text="for an agency: the agencies offered")
+
+
+class StepFormSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="POST /api/v1/clues/{id}/steps/{name}/")
+    label = serializers.CharField()
+    to_status = serializers.CharField(allow_null=True, help_text="the state it leads to; null: the state stays")
+    recipient = AgencyRefSerializer(allow_null=True, help_text="where send and reverse send the clue by default")
+    params = StepParamSerializer(many=True, help_text="besides `note`, which every step takes")
+
+
+class StepFormsSerializer(serializers.Serializer):
+    steps = StepFormSerializer(many=True, help_text="the steps the user may take now, in workflow order")
+    replies = serializers.ListField(
+        child=serializers.IntegerField(), help_text="suggestions awaiting a written reply the user may give"
+    )
+
+
 class SuggestionReplySerializer(serializers.Serializer):
     text = serializers.CharField()
+
+
+class PossibleDuplicatesQuerySerializer(serializers.Serializer):
+    lon = serializers.FloatField(min_value=-180, max_value=180, help_text="WGS84 longitude")
+    lat = serializers.FloatField(min_value=-90, max_value=90, help_text="WGS84 latitude")
+    category = serializers.ChoiceField(choices=Category.choices)
+
+
+class HistoryBreakSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    kind = serializers.CharField(help_text="altered, broken_link, removed_tail, rehashed, empty or unanchored")
+    problem = serializers.CharField()
+
+
+class HistoryVerificationSerializer(serializers.Serializer):
+    intact = serializers.BooleanField(help_text="true: every event is signed, linked and anchored")
+    events = serializers.IntegerField(help_text="how many events the clue's anchor counts")
+    breaks = HistoryBreakSerializer(many=True)
 
 
 class ClueGeoSerializer(serializers.GeoFeatureModelSerializer):
