@@ -268,9 +268,27 @@ class ClueDetailSerializer(ClueSerializer):
     photos = serializers.SerializerMethodField(help_text="the photos of the finding the clue was made from")
     steps = serializers.SerializerMethodField(help_text="the steps the requesting user may take now")
     deadlines = serializers.SerializerMethodField(help_text="the transfers' and suggestions' deadlines, by due date")
+    names = serializers.SerializerMethodField(
+        help_text="名称 the name of every agency and district the clue names by code (copies, the reach's districts)"
+    )
 
     class Meta(ClueSerializer.Meta):
-        fields = [*ClueSerializer.Meta.fields, "finding", "transfers", "suggestions", "photos", "steps", "deadlines"]
+        fields = [
+            *ClueSerializer.Meta.fields,
+            *("finding", "transfers", "suggestions", "photos", "steps", "deadlines", "names"),
+        ]
+
+    def get_names(self, clue) -> dict[str, str]:
+        named = [clue.holder, clue.registering_agency, clue.routed_to, *clue.routing_copies.all()]
+        for transfer in clue.transfers.all():
+            named += [transfer.from_agency, transfer.to_agency, *transfer.copies.all()]
+        named += [suggestion.addressee for suggestion in clue.suggestions.all()]
+        names = {agency.code: agency.name for agency in named}
+        if clue.district is not None:
+            names[clue.district.code] = clue.district.name
+        if clue.feature is not None:
+            names.update(clue.feature.districts.values_list("code", "name"))
+        return names
 
     @extend_schema_field(DeadlineSerializer(many=True))
     def get_deadlines(self, clue) -> list[dict]:

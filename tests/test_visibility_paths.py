@@ -114,6 +114,7 @@ NOT_REACHING_CLUES = {
     "frontend:patrol-jsi18n": "the patrol app's translations",
     "frontend:clues": "the clue review map's page (data comes from the API and the tiles)",
     "frontend:liaison": "the liaison dashboard's page (data comes from the API)",
+    "frontend:clue-new": "the desk's registration page: a form (routing, duplicates and saving go through the API)",
     "frontend:desk-jsi18n": "the desk pages' translations",
     "frontend:login": "sign-in",
     "frontend:logout": "sign-out",
