@@ -101,7 +101,6 @@ def clue_deadlines(clue, *, today: datetime.date | None = None) -> list[dict]:  
     Reads the clue's transfers and suggestions as given (prefetched by the API), and the warning window.
     """
     today = today or timezone.localdate()
-    soon_until = due_soon_until(today)
     rows = []
     for transfer in clue.transfers.all():
         for kind, due, done_at in (
@@ -114,6 +113,8 @@ def clue_deadlines(clue, *, today: datetime.date | None = None) -> list[dict]:  
     for suggestion in clue.suggestions.all():
         rows.append({"kind": DeadlineRule.SUGGESTION_REPLY, "due": suggestion.reply_due, "done_at": suggestion.reply_at,
                      "owed_by": suggestion.addressee, "transfer": None, "suggestion": suggestion.pk})  # fmt: skip
+    # The warning window is read only when there is something to warn of (not for a fresh registration).
+    soon_until = due_soon_until(today) if any(row["done_at"] is None for row in rows) else today
     for row in rows:
         row["state"] = deadline_state(row["due"], row["done_at"], today=today, soon_until=soon_until)
     return sorted(rows, key=lambda row: row["due"])

@@ -16,7 +16,7 @@ from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
 from .deadlines import clue_deadlines
 from .evidence import may_see_originals
-from .models import Category, Clue, ClueEvent, DeadlineRule, Source, Suggestion, Transfer
+from .models import Category, Clue, ClueEvent, Source, Suggestion, Transfer
 from .registration import DUPLICATE_FIELDS
 
 POINT_SCHEMA = {
@@ -247,9 +247,8 @@ class ClueSerializer(serializers.ModelSerializer):
 
 
 class DeadlineSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(
-        choices=[DeadlineRule.FIRST_ANSWER, DeadlineRule.FEEDBACK, DeadlineRule.SUGGESTION_REPLY],
-        help_text="first_answer, feedback (a transfer's) or suggestion_reply",
+    kind = serializers.CharField(
+        help_text="first_answer, feedback (a transfer's) or suggestion_reply (clues.models.DeadlineRule)"
     )
     due = serializers.DateField(help_text="the last day allowed")
     done_at = serializers.DateTimeField(allow_null=True)
@@ -286,8 +285,11 @@ class ClueDetailSerializer(ClueSerializer):
         names = {agency.code: agency.name for agency in named}
         if clue.district is not None:
             names[clue.district.code] = clue.district.name
-        if clue.feature is not None:
-            names.update(clue.feature.districts.values_list("code", "name"))
+        feature = clue.feature
+        if feature is not None and "districts" in getattr(feature, "_prefetched_objects_cache", {}):
+            names.update((district.code, district.name) for district in feature.districts.all())  # a registration's
+        elif feature is not None:
+            names.update(feature.districts.values_list("code", "name"))
         return names
 
     @extend_schema_field(DeadlineSerializer(many=True))
