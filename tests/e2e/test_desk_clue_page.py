@@ -205,6 +205,7 @@ def test_a_cross_district_clue_shows_the_municipal_procuratorate_its_copies_and_
 
 def test_a_district_prosecutor_accepts_and_files_a_case_through_the_forms(live_server, desk):
     cookie = session_cookie(desk["people"]["qj_proc"], live_server.url)
+    ro_cookie = session_cookie(desk["people"]["qj_ro"], live_server.url)
     clue = desk["district"]
     with chromium() as browser:
         user = Desk(browser, live_server.url, cookie)
@@ -240,13 +241,64 @@ def test_a_district_prosecutor_accepts_and_files_a_case_through_the_forms(live_s
         # Next: the suggestion, with its addressee, urgency and pre-notification.
         names = [n.get_attribute("name") for n in page.locator("[data-step=issue_suggestion] form [name]").all()]
         assert names == ["addressee", "content", "urgent", "number", "pre_notify", "note"]
-        user.shot("clue-after-filing-1440")
-        page.set_viewport_size(PHONE)
-        user.shot("clue-after-filing-390")
+        page.locator("details.step-card[data-step=issue_suggestion] summary").click()
+        page.select_option("#step-issue_suggestion-addressee", "500110-RCO")
+        page.check("#step-issue_suggestion-urgent")
+        page.check("#step-issue_suggestion-pre_notify")
+        step(page, "issue_suggestion", {"content": "依法查处通惠河非法采砂，恢复河床", "number": "綦检建〔2026〕3号"})
+        page.wait_for_selector("#events > li[data-action=issue_suggestion]", timeout=WAIT_MS)
+        suggestion = page.inner_text("#clue-suggestions")
+        assert "綦检建〔2026〕3号" in suggestion and "紧急" in suggestion and "已提前通报河长办" in suggestion
+        assert page.locator("#clue-deadlines li[data-kind=suggestion_reply][data-state=pending]").count() == 1
+        assert page.locator("#clue-suggestions form.reply-form").count() == 0  # the prosecutor does not reply
+        user.context.close()
+
+        # The river office, the addressee, replies in writing on the same page.
+        office = Desk(browser, live_server.url, ro_cookie)
+        office.open(f"/clues/{clue.pk}/")
+        office.page.fill("#clue-suggestions form.reply-form textarea", "已责令停止采砂，河床修复方案已报区水利局")
+        office.page.click("#clue-suggestions form.reply-form button")
+        office.page.wait_for_selector("#events > li[data-action=suggestion_reply]", timeout=WAIT_MS)
+        assert "已责令停止采砂" in office.page.inner_text("#clue-suggestions blockquote.reply")
+        assert office.page.locator("#clue-deadlines li[data-kind=suggestion_reply][data-state=in_time]").count() == 1
+        office.shot("clue-suggestion-replied-1440")
+        office.page.set_viewport_size(PHONE)
+        office.shot("clue-suggestion-replied-390")
         assert not user.errors, user.errors
+        assert not office.errors, office.errors
     actions = list(ClueEvent.objects.filter(clue=clue).order_by("seq").values_list("action", flat=True))
-    assert actions == ["register", "send", "accept", "investigate", "file_case"]
-    assert Clue.objects.get(pk=clue.pk).case_number == "綦检行公建〔2026〕12号"
+    assert actions == ["register", "send", "accept", "investigate", "file_case", "issue_suggestion", "suggestion_reply"]
+    clue = Clue.objects.get(pk=clue.pk)
+    assert (clue.case_number, clue.status) == ("綦检行公建〔2026〕12号", "suggestion_issued")
+    [suggestion] = clue.suggestions.all()
+    assert (suggestion.addressee.code, suggestion.urgent, suggestion.pre_notified_at is not None) == (
+        "500110-RCO",
+        True,
+        True,
+    )
+
+
+def test_a_patrol_member_sees_the_display_copy_not_the_original(live_server, desk):
+    # A patrol member of the procuratorate sees the clue sent to it, but holds no role that works with evidence.
+    membership, _ = member_add(username="qj_proc_patrol", agency=Agency.objects.get(code="500110-PROC"), role="patrol")
+    cookie = session_cookie(membership.user, live_server.url)
+    clue = desk["district"]
+    with chromium() as browser:
+        user = Desk(browser, live_server.url, cookie, viewport=PHONE)
+        page = user.page
+        user.open(f"/clues/{clue.pk}/")
+        page.click("#clue-photos button.thumb")
+        page.wait_for_selector("#photo-dialog[open] img.photo-large")
+        page.wait_for_function("document.querySelector('#photo-dialog img.photo-large').naturalWidth > 0")
+        assert page.locator("#photo-dialog a.original").count() == 0
+        assert "只能查看展示副本" in page.inner_text("#photo-dialog")
+        user.shot("clue-photo-display-copy-390")
+        # Nor does the original answer it directly.
+        photo_url = page.get_attribute("#photo-dialog img.photo-large", "src").replace("/display/", "/original/")
+        user.expected.append("403")
+        assert page.request.get(photo_url).status == 403
+        assert page.locator("#no-steps").count() == 1  # and it takes no step
+        assert not user.errors, user.errors
 
 
 def test_a_step_refused_by_the_workflow_shows_the_reason(live_server, desk):
