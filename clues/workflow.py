@@ -446,7 +446,7 @@ def step_choices(clue: Clue, step: Step) -> dict[str, QuerySet[Agency]]:
     of_area = Agency.objects.filter(district_id__in=areas).order_by("code")
     if step.name == "send":
         # Another procuratorate of the clue's city (an override, with a written reason).
-        of_city = Q(district_id__in=areas) | Q(district__parent_id=clue.city_id)
+        of_city = Q(district_id__in=areas) | (Q(district__parent_id=clue.city_id) if clue.city_id else Q(pk__in=[]))
         return {"to": Agency.objects.procuratorates().filter(of_city).order_by("code")}
     if step.name == "transfer_to_unit":
         return {"to": of_area.filter(kind__in=UNIT_KINDS)}

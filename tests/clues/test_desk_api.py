@@ -56,6 +56,17 @@ def test_step_forms_follow_the_state_and_the_role(people):
     assert not any(a["code"].endswith("-PROC") for a in params["addressee"]["choices"])
 
 
+def test_the_detail_names_the_agencies_and_districts_it_gives_by_code(people):
+    clue = register(people["west_ro"], "990001-RCO", 8_000, 5_000)  # on CROSS, in 甲区
+    clue = clue_step(clue=clue, user=people["west_ro"], step="send")
+    detail = client_for(people["city_proc"]).get(f"/api/v1/clues/{clue.pk}/").json()
+    assert detail["routing"]["reason"] == "cross_district"
+    codes = {*detail["routing"]["copies"], *detail["routing"]["reach"]["districts"], detail["holder"]["code"]}
+    assert codes == {"990001-PROC", "990002-PROC", "990001", "990002", "990000-PROC"}
+    assert codes <= detail["names"].keys()
+    assert detail["names"]["990002"] == "乙区"
+
+
 def test_replies_are_offered_to_the_addressee_only(people):
     clue = drive(people, "suggestion_issued")
     suggestion = Suggestion.objects.get(clue=clue)
