@@ -6,12 +6,14 @@ runs 2→8 km east at 1 km north in 甲区, CROSS 5→15 km east at 5 km north t
 """
 
 import datetime
+import inspect
 
 from django.db.models import F
 from django.utils import timezone
 
 from clues.models import Clue, Suggestion, Transfer
-from clues.workflow import clue_step
+from clues.serializers import StepSerializer
+from clues.workflow import STEPS, clue_step
 from tests.clues.conftest import client_for, location, register
 from tests.clues.test_workflow import drive
 from tests.factories import at
@@ -139,3 +141,14 @@ def test_registering_from_the_desk_is_idempotent(people):
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"]
     assert Clue.objects.filter(client_uuid=body["client_uuid"]).count() == 1
+
+
+def test_every_step_declares_parameters_it_reads():
+    """The forms come from Step.params: each one is a field of the step API and an argument of the step."""
+    fields = set(StepSerializer().fields)
+    for step in STEPS.values():
+        parameters = inspect.signature(step.perform).parameters.values()
+        arguments = {p.name for p in parameters if p.kind == inspect.Parameter.KEYWORD_ONLY}
+        assert set(step.params) <= fields, step.name
+        assert set(step.required) <= set(step.params), step.name
+        assert arguments <= set(step.params), (step.name, arguments - set(step.params))

@@ -352,10 +352,27 @@ def test_registering_from_the_desk_previews_routing_and_duplicates_and_saves_onc
                 page.wait_for_selector("body[data-loaded=true]", timeout=WAIT_MS)
                 assert page.inner_text("#routed-to") == "重庆市人民检察院"
                 assert description in page.inner_text("#clue-description")
+                # Sending it elsewhere than routing said needs a written reason: refused without one (400).
+                user.expected.append("400")
+                page.select_option("#step-send-to", "500110-PROC")
+                step(page, "send")
+                error = page.locator("details.step-card[data-step=send] .error")
+                error.wait_for(timeout=WAIT_MS)
+                assert error.get_attribute("data-status") == "400"
+                assert "改变接收单位的理由：改变接收单位须书面说明理由" in error.inner_text()
+                step(page, "send", {"override_reason": "市检察院授权綦江区检察院办理本线索"})
+                page.wait_for_selector("#events > li[data-action=send]", timeout=WAIT_MS)
+                transfer = page.inner_text("#clue-transfers")
+                assert "綦江区河长办公室 → 綦江区人民检察院" in transfer and "指定移送" in transfer
+                assert "市检察院授权綦江区检察院办理本线索" in page.inner_text("#clue-transfers .override")
+                user.shot("clue-sent-with-override-1440")
             assert not user.errors, user.errors
             user.context.close()
     [clue] = Clue.objects.filter(description=description)
     assert (clue.source, clue.routing_reason, clue.registered_by.username) == ("hotline", "cross_district", "qj_ro")
+    [transfer] = clue.transfers.all()
+    assert (transfer.to_agency.code, transfer.reason) == ("500110-PROC", "manual")
+    assert transfer.override_reason == "市检察院授权綦江区检察院办理本线索"
 
 
 def test_a_hidden_clue_s_page_is_404(live_server, desk):

@@ -118,10 +118,19 @@ async function stepTake(page, clue, step, form, error) {
     await page.refresh();
   } catch (failure) {
     // The server's words: 409 (not from this state, someone acted first), 403 (not this role), 400 (fields).
-    error.textContent = failure.message;
+    error.textContent = refusalWords(failure);
     error.dataset.status = String(failure.status);
     button.disabled = false;
   }
+}
+
+/** The words of a refused step; a field's message is headed by the field's name as the form shows it. */
+function refusalWords(failure) {
+  const body = failure.body;
+  if (failure.status !== 400 || !body || typeof body !== "object" || typeof body.detail === "string") return failure.message;
+  return Object.entries(body)
+    .map(([field, messages]) => `${paramLabel(field)}：${[].concat(messages).join(" ")}`)
+    .join("；");
 }
 
 function stepDone(text) {
