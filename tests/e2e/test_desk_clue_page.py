@@ -92,12 +92,19 @@ def desk(transactional_db, settings, tmp_path):
     district = clue_from_finding(user=ro, finding=finding).clue
     district = clue_step(clue=district, user=ro, step="send")
     duplicate = register(ro, "500110-RCO", NEAR_INSIDE, description="群众来信：通惠河有采砂船", source="petition")
-    clue_step(clue=duplicate, user=ro, step="send")
+    duplicate = clue_step(clue=duplicate, user=ro, step="send")
     raced = register(ro, "500110-RCO", INSIDE, category="illegal_discharge", description="排污口夜间偷排")
     clue_step(clue=raced, user=ro, step="send")
     hidden = register(jj_ro, "500116-RCO", JIANGJIN, confidential=True, description="涉密线索 / confidential")
     try:
-        yield {"people": people, "cross": cross, "district": district, "raced": raced, "hidden": hidden}
+        yield {
+            "people": people,
+            "cross": cross,
+            "district": district,
+            "duplicate": duplicate,
+            "raced": raced,
+            "hidden": hidden,
+        }
     finally:
         forget_queue(queue)
 
@@ -323,6 +330,28 @@ def test_a_step_refused_by_the_workflow_shows_the_reason(live_server, desk):
         assert not user.errors, user.errors
         assert not colleague.errors, colleague.errors
     assert ClueEvent.objects.filter(clue=clue, action="accept").count() == 1
+
+
+def test_a_duplicate_is_merged_from_the_side_by_side_view(live_server, desk):
+    cookie = session_cookie(desk["people"]["qj_proc"], live_server.url)
+    duplicate, district = desk["duplicate"], desk["district"]
+    with chromium() as browser:
+        user = Desk(browser, live_server.url, cookie, viewport=PHONE)
+        page = user.page
+        user.open(f"/clues/{duplicate.pk}/")
+        pair = page.locator(f"#clue-duplicates .side-by-side:has(article[data-code='{district.code}'])")
+        assert "通惠河城区段右岸有采砂船作业" in pair.inner_text()  # the other clue's own description, beside this one
+        user.shot("clue-duplicates-side-by-side-390")
+        pair.locator("input[name=note]").fill("同一采砂船，重复举报")
+        pair.locator("button[type=submit]").click()
+        page.wait_for_selector("#events > li[data-action=merge]", timeout=WAIT_MS)
+        assert page.get_attribute("#clue-status", "data-status") == "merged"
+        assert district.code in page.inner_text("#clue-summary")
+        user.open(f"/clues/{district.pk}/")
+        assert duplicate.code in page.inner_text("#events > li[data-action=absorb]")
+        assert not user.errors, user.errors
+    merged = Clue.objects.get(pk=duplicate.pk)
+    assert (merged.status, merged.merged_into_id) == ("merged", district.pk)
 
 
 def test_registering_from_the_desk_previews_routing_and_duplicates_and_saves_once(live_server, desk):
