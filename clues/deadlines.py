@@ -77,3 +77,44 @@ def policy_check(*, rule: str, amount: int, effective_from: datetime.date, today
         errors["amount"] = "时长须大于0 / the length must be at least 1"
     if errors:
         raise ValidationError(errors)
+
+
+# The states of one deadline, as the clue's page shows them.
+IN_TIME, LATE, OVERDUE, DUE_SOON, PENDING = "in_time", "late", "overdue", "due_soon", "pending"
+
+
+def deadline_state(
+    due: datetime.date, done_at: datetime.datetime | None, *, today: datetime.date, soon_until: datetime.date
+) -> str:
+    """Return where a deadline stands: met in time or late, or not met yet and overdue, due soon or pending."""
+    # The due date is the last day allowed (as the sweep and the figures count it).
+    if done_at is not None:
+        return IN_TIME if timezone.localdate(done_at) <= due else LATE
+    if due < today:
+        return OVERDUE
+    return DUE_SOON if due <= soon_until else PENDING
+
+
+def clue_deadlines(clue, *, today: datetime.date | None = None) -> list[dict]:  # noqa: ANN001 - a Clue
+    """Return the deadlines of `clue`: each transfer's first answer and feedback, each suggestion's reply.
+
+    Reads the clue's transfers and suggestions as given (prefetched by the API), and the warning window.
+    """
+    today = today or timezone.localdate()
+    rows = []
+    for transfer in clue.transfers.all():
+        for kind, due, done_at in (
+            (DeadlineRule.FIRST_ANSWER, transfer.first_answer_due, transfer.first_answer_at),
+            (DeadlineRule.FEEDBACK, transfer.feedback_due, transfer.feedback_at),
+        ):
+            if due is not None:
+                rows.append({"kind": kind, "due": due, "done_at": done_at, "owed_by": transfer.to_agency,
+                             "transfer": transfer.pk, "suggestion": None})  # fmt: skip
+    for suggestion in clue.suggestions.all():
+        rows.append({"kind": DeadlineRule.SUGGESTION_REPLY, "due": suggestion.reply_due, "done_at": suggestion.reply_at,
+                     "owed_by": suggestion.addressee, "transfer": None, "suggestion": suggestion.pk})  # fmt: skip
+    # The warning window is read only when there is something to warn of (not for a fresh registration).
+    soon_until = due_soon_until(today) if any(row["done_at"] is None for row in rows) else today
+    for row in rows:
+        row["state"] = deadline_state(row["due"], row["done_at"], today=today, soon_until=soon_until)
+    return sorted(rows, key=lambda row: row["due"])

@@ -202,7 +202,7 @@ SELECT {", ".join(f"clue.{name}" for name in DUPLICATE_COLUMNS)},
 FROM clues_clue clue
 WHERE clue.category = $2
   AND clue.reach_id IS NOT DISTINCT FROM $3 AND clue.water_body_id IS NOT DISTINCT FROM $4
-  AND clue.created_at BETWEEN $5 AND $6 AND clue.id <> $7
+  AND clue.created_at BETWEEN $5 AND $6 AND clue.id IS DISTINCT FROM $7
   AND clue.status <> ALL ($8::text[])
   -- a box in degrees that surely holds the circle lets the GiST index find the candidates;
   -- the distance on the ground then decides
@@ -241,12 +241,38 @@ def possible_duplicates(clue: Clue, user, *, limit: int | None = None) -> Duplic
     there are; none for a clue on no reach or water body."""
     if clue.reach_id is None and clue.water_body_id is None:
         return Duplicates(nearest=[], count=0)
+    return _duplicates_around(
+        user, category=clue.category, reach_id=clue.reach_id, water_body_id=clue.water_body_id, point=clue.geom,
+        at=clue.created_at, other_than=clue.pk, limit=limit,
+    )  # fmt: skip
+
+
+def possible_duplicates_at(*, user, location: Point, category: str, limit: int | None = None) -> Duplicates:  # noqa: ANN001
+    """Return the possible duplicates a clue of `category` registered at `location` now would have.
+
+    Raises RoutingError where routing finds no recipient for the point (as registering would).
+    """
+    routing = route(location)
+    reach_id = routing.reach.pk if isinstance(routing.reach, Reach) else None
+    water_body_id = routing.reach.pk if isinstance(routing.reach, WaterBody) else None
+    if reach_id is None and water_body_id is None:
+        return Duplicates(nearest=[], count=0)
+    return _duplicates_around(
+        user, category=category, reach_id=reach_id, water_body_id=water_body_id, point=location,
+        at=timezone.now(), other_than=None, limit=limit,
+    )  # fmt: skip
+
+
+def _duplicates_around(  # noqa: PLR0913 - the rule's terms
+    user, *, category: str, reach_id: int | None, water_body_id: int | None, point: Point, at: datetime.datetime,
+    other_than: int | None, limit: int | None,
+) -> Duplicates:  # fmt: skip  # noqa: ANN001 - a user
     window = datetime.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
     metres = settings.DUPLICATE_DISTANCE_M
     params = [
-        f"SRID=4326;POINT({clue.geom.x!r} {clue.geom.y!r})", clue.category, clue.reach_id, clue.water_body_id,
-        clue.created_at - window, clue.created_at + window, clue.pk, list(FINISHED_STATES),
-        degrees_covering(metres, clue.geom.y), metres, *agencies_of(user), limit,
+        f"SRID=4326;POINT({point.x!r} {point.y!r})", category, reach_id, water_body_id,
+        at - window, at + window, other_than, list(FINISHED_STATES),
+        degrees_covering(metres, point.y), metres, *agencies_of(user), limit,
     ]  # fmt: skip
     with connection.cursor() as cursor:
         DUPLICATES.execute(cursor, params)

@@ -14,6 +14,7 @@ from rivers.members import acting_agency
 from rivers.models import Agency
 from rivers.serializers import AgencyRefSerializer, DistrictRefSerializer
 
+from .deadlines import clue_deadlines
 from .evidence import may_see_originals
 from .models import Category, Clue, ClueEvent, Source, Suggestion, Transfer
 from .registration import DUPLICATE_FIELDS
@@ -245,14 +246,55 @@ class ClueSerializer(serializers.ModelSerializer):
         ]
 
 
+class DeadlineSerializer(serializers.Serializer):
+    kind = serializers.CharField(
+        help_text="first_answer, feedback (a transfer's) or suggestion_reply (clues.models.DeadlineRule)"
+    )
+    due = serializers.DateField(help_text="the last day allowed")
+    done_at = serializers.DateTimeField(allow_null=True)
+    state = serializers.ChoiceField(
+        choices=["in_time", "late", "overdue", "due_soon", "pending"],
+        help_text="done in time or late; not done and overdue, due soon (DUE_SOON policy) or pending",
+    )
+    owed_by = AgencyRefSerializer(help_text="the agency that must meet it")
+    transfer = serializers.IntegerField(allow_null=True)
+    suggestion = serializers.IntegerField(allow_null=True)
+
+
 class ClueDetailSerializer(ClueSerializer):
     transfers = TransferSerializer(many=True)
     suggestions = SuggestionSerializer(many=True)
     photos = serializers.SerializerMethodField(help_text="the photos of the finding the clue was made from")
     steps = serializers.SerializerMethodField(help_text="the steps the requesting user may take now")
+    deadlines = serializers.SerializerMethodField(help_text="the transfers' and suggestions' deadlines, by due date")
+    names = serializers.SerializerMethodField(
+        help_text="名称 the name of every agency and district the clue names by code (copies, the reach's districts)"
+    )
 
     class Meta(ClueSerializer.Meta):
-        fields = [*ClueSerializer.Meta.fields, "finding", "transfers", "suggestions", "photos", "steps"]
+        fields = [
+            *ClueSerializer.Meta.fields,
+            *("finding", "transfers", "suggestions", "photos", "steps", "deadlines", "names"),
+        ]
+
+    def get_names(self, clue) -> dict[str, str]:
+        named = [clue.holder, clue.registering_agency, clue.routed_to, *clue.routing_copies.all()]
+        for transfer in clue.transfers.all():
+            named += [transfer.from_agency, transfer.to_agency, *transfer.copies.all()]
+        named += [suggestion.addressee for suggestion in clue.suggestions.all()]
+        names = {agency.code: agency.name for agency in named}
+        if clue.district is not None:
+            names[clue.district.code] = clue.district.name
+        feature = clue.feature
+        if feature is not None and "districts" in getattr(feature, "_prefetched_objects_cache", {}):
+            names.update((district.code, district.name) for district in feature.districts.all())  # a registration's
+        elif feature is not None:
+            names.update(feature.districts.values_list("code", "name"))
+        return names
+
+    @extend_schema_field(DeadlineSerializer(many=True))
+    def get_deadlines(self, clue) -> list[dict]:
+        return DeadlineSerializer(clue_deadlines(clue), many=True).data
 
     @extend_schema_field(PhotoSerializer(many=True))
     def get_photos(self, clue) -> list[dict]:
@@ -293,8 +335,67 @@ class StepSerializer(serializers.Serializer):
     into = serializers.CharField(required=False, help_text="code of the clue to merge into")
 
 
+STEP_PARAM_TYPES = {
+    serializers.BooleanField: "boolean",
+    serializers.DateField: "date",
+    serializers.SlugRelatedField: "agency",
+}
+# Free text a form shows as a multi-line box; `into` names a clue by its code.
+LONG_TEXT_PARAMS = ("override_reason", "content", "judgement", "outcome_note")
+
+
+def step_param_type(name: str) -> str:
+    """Return the kind of input a step parameter takes: text, long_text, boolean, date, agency or clue."""
+    if name == "into":
+        return "clue"
+    if name in LONG_TEXT_PARAMS:
+        return "long_text"
+    field = StepSerializer().fields[name]
+    return next((kind for cls, kind in STEP_PARAM_TYPES.items() if isinstance(field, cls)), "text")
+
+
+class StepParamSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=["text", "long_text", "boolean", "date", "agency", "clue"])
+    required = serializers.BooleanField()
+    choices = AgencyRefSerializer(many=True, allow_null=True, help_text="for an agency: the agencies offered")
+
+
+class StepFormSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="POST /api/v1/clues/{id}/steps/{name}/")
+    label = serializers.CharField()
+    to_status = serializers.CharField(allow_null=True, help_text="the state it leads to; null: the state stays")
+    recipient = AgencyRefSerializer(allow_null=True, help_text="where send and reverse send the clue by default")
+    params = StepParamSerializer(many=True, help_text="besides `note`, which every step takes")
+
+
+class StepFormsSerializer(serializers.Serializer):
+    steps = StepFormSerializer(many=True, help_text="the steps the user may take now, in workflow order")
+    replies = serializers.ListField(
+        child=serializers.IntegerField(), help_text="suggestions awaiting a written reply the user may give"
+    )
+
+
 class SuggestionReplySerializer(serializers.Serializer):
     text = serializers.CharField()
+
+
+class PossibleDuplicatesQuerySerializer(serializers.Serializer):
+    lon = serializers.FloatField(min_value=-180, max_value=180, help_text="WGS84 longitude")
+    lat = serializers.FloatField(min_value=-90, max_value=90, help_text="WGS84 latitude")
+    category = serializers.ChoiceField(choices=Category.choices)
+
+
+class HistoryBreakSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    kind = serializers.CharField(help_text="altered, broken_link, removed_tail, rehashed, empty or unanchored")
+    problem = serializers.CharField()
+
+
+class HistoryVerificationSerializer(serializers.Serializer):
+    intact = serializers.BooleanField(help_text="true: every event is signed, linked and anchored")
+    events = serializers.IntegerField(help_text="how many events the clue's anchor counts")
+    breaks = HistoryBreakSerializer(many=True)
 
 
 class ClueGeoSerializer(serializers.GeoFeatureModelSerializer):

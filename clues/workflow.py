@@ -72,6 +72,10 @@ class Step:
     # Returns why the step cannot be taken on this clue (and the step's parameters, when they are
     # known) beyond its state and holder, or None.
     refusal: Callable[..., str | None] = field(default=lambda clue, **params: None, compare=False)
+    # The parameters the step reads besides `note` (which every step takes), and those it cannot do
+    # without: the desk builds each step's form from them (GET /api/v1/clues/{id}/steps/).
+    params: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
 
 
 def acting_roles(user, agency: Agency) -> set[str]:  # noqa: ANN001 - a user
@@ -306,7 +310,14 @@ def _merge(clue: Clue, user, *, into: Clue | None = None, **_) -> dict:  # noqa:
 STEPS: dict[str, Step] = {
     step.name: step
     for step in [
-        Step("send", "移送 Send", (Status.REGISTERED,), Status.TRANSFERRED, perform=_send),
+        Step(
+            "send",
+            "移送 Send",
+            (Status.REGISTERED,),
+            Status.TRANSFERRED,
+            perform=_send,
+            params=("to", "override_reason"),
+        ),
         Step(
             "accept",
             "受理 Accept",
@@ -332,6 +343,7 @@ STEPS: dict[str, Step] = {
             PROSECUTORS,
             (AgencyKind.PROCURATORATE,),
             _file_case,
+            params=("case_number",),
         ),
         Step(
             "not_file",
@@ -349,6 +361,8 @@ STEPS: dict[str, Step] = {
             PROSECUTORS,
             (AgencyKind.PROCURATORATE,),
             _issue_suggestion,
+            params=("addressee", "content", "urgent", "number", "pre_notify"),
+            required=("addressee", "content"),
         ),
         Step(
             "rectified",
@@ -372,6 +386,7 @@ STEPS: dict[str, Step] = {
             (Status.RECTIFIED, Status.LITIGATION, Status.CLOSED, Status.FEEDBACK_GIVEN),
             None,
             perform=_record_outcome,
+            params=("judgement", "restoration_done_on", "outcome_note"),
         ),
         Step(
             "close",
@@ -399,6 +414,8 @@ STEPS: dict[str, Step] = {
             (Role.CHIEF, Role.RIVER_OFFICE, Role.LIAISON),
             (AgencyKind.RIVER_OFFICE,),
             _transfer_to_unit,
+            params=("to",),
+            required=("to",),
         ),
         Step(
             "merge",
@@ -407,6 +424,8 @@ STEPS: dict[str, Step] = {
             Status.MERGED,
             perform=_merge,
             refusal=_merge_refusal,
+            params=("into",),
+            required=("into",),
         ),
     ]
 }
@@ -423,6 +442,46 @@ def steps_available(clue: Clue, user) -> list[Step]:  # noqa: ANN001
         and (not step.holder_kinds or clue.holder.kind in step.holder_kinds)
         and step.refusal(clue) is None
     ]
+
+
+# Who a suggestion may be addressed to: the administrative organs of the clue's area (seed 002 §三(二)).
+ADDRESSEE_KINDS = (AgencyKind.RIVER_OFFICE, *UNIT_KINDS)
+
+
+def step_choices(clue: Clue, step: Step) -> dict[str, QuerySet[Agency]]:
+    """Return, for each agency parameter of `step`, the agencies the desk's form offers on `clue`.
+
+    The workflow itself accepts any agency of the right kind; these are the ones of the clue's area.
+    """
+    areas = [pk for pk in (clue.district_id, clue.city_id) if pk]
+    of_area = Agency.objects.filter(district_id__in=areas).order_by("code")
+    if step.name == "send":
+        # Another procuratorate of the clue's city (an override, with a written reason).
+        of_city = Q(district_id__in=areas) | (Q(district__parent_id=clue.city_id) if clue.city_id else Q(pk__in=[]))
+        return {"to": Agency.objects.procuratorates().filter(of_city).order_by("code")}
+    if step.name == "transfer_to_unit":
+        return {"to": of_area.filter(kind__in=UNIT_KINDS)}
+    if step.name == "issue_suggestion":
+        return {"addressee": of_area.filter(kind__in=ADDRESSEE_KINDS)}
+    return {}
+
+
+def step_recipient(clue: Clue, step: Step) -> Agency | None:
+    """Return the agency a step sends the clue to without being told (routing's, or the river office)."""
+    if step.name == "send":
+        return clue.routed_to
+    if step.name == "reverse":
+        try:
+            return reverse_recipient(clue)
+        except StepRefused:
+            return None
+    return None
+
+
+def suggestions_to_answer(clue: Clue, user) -> list[Suggestion]:  # noqa: ANN001 - a user
+    """Return the suggestions on `clue` awaiting a written reply that `user` may give (for their addressee)."""
+    pending = clue.suggestions.filter(reply_at__isnull=True).select_related("addressee").order_by("issued_at")
+    return [suggestion for suggestion in pending if acting_roles(user, suggestion.addressee)]
 
 
 def clues_lock(*pks: int) -> dict[int, Clue]:

@@ -18,7 +18,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "static", "frontend", "build");
 const STATIC_PREFIX = "/static/frontend/build/";
 // The desk's pages, each a bundle of its own: src/desk/<page>.js → build/desk/<page>.js (+ .css).
-const DESK_PAGES = ["clues", "clue", "liaison"];
+const DESK_PAGES = ["clues", "clue", "liaison", "register"];
 
 /** Every file under `dir`, sorted, as paths relative to `here` (the same walk as the Python test's). */
 function walk(dir) {

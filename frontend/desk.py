@@ -75,6 +75,13 @@ def clue_page(request, pk: int):
 
 @login_required
 @require_GET
+def clue_new(request):
+    """Registering a clue from the desk (/clues/new/): the point on a map, the routing preview, duplicates."""
+    return _desk_render(request, "register")
+
+
+@login_required
+@require_GET
 def liaison_dashboard(request):
     """The liaison office's dashboard (/liaison/): focus, work points, compliance, due items, figures."""
     return _desk_render(request, "liaison")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("patrol/manifest.webmanifest", patrol.patrol_manifest, name="patrol-manifest"),
     path("patrol/jsi18n/", patrol.patrol_catalog, name="patrol-jsi18n"),
     path("clues/", desk.clue_map, name="clues"),
+    path("clues/new/", desk.clue_new, name="clue-new"),
     path("clues/<int:pk>/", desk.clue_page, name="clue"),
     path("liaison/", desk.liaison_dashboard, name="liaison"),
     path("desk/jsi18n/", desk.desk_catalog, name="desk-jsi18n"),

@@ -115,6 +115,7 @@ NOT_REACHING_CLUES = {
     "frontend:patrol-jsi18n": "the patrol app's translations",
     "frontend:clues": "the clue review map's page (data comes from the API and the tiles)",
     "frontend:liaison": "the liaison dashboard's page (data comes from the API)",
+    "frontend:clue-new": "the desk's registration page: a form (routing, duplicates and saving go through the API)",
     "frontend:desk-jsi18n": "the desk pages' translations",
     "frontend:login": "sign-in",
     "frontend:logout": "sign-out",
@@ -278,6 +279,34 @@ def case_clue_step(w):
         hidden.content.decode().replace(w["hidden"]["secret_ro"].code, "990001-1999-9999") == nothing.content.decode()
     )
     assert Clue.objects.get(pk=w["visible"].pk).status == "registered"
+
+
+def case_clue_step_forms(w):
+    assert_as_if_missing(w, lambda pk: viewer(w).get(f"/api/v1/clues/{pk}/steps/"))
+    response = viewer(w).get(f"/api/v1/clues/{w['visible'].pk}/steps/")
+    assert response.status_code == 200
+    # The merge form offers no clue; the suggestions to answer are only those of visible clues.
+    assert_absent(w, response)
+    assert not set(response.json()["replies"]) & {s.pk for s in w["suggestions"]}
+
+
+def case_clue_verification(w):
+    assert_as_if_missing(w, lambda pk: viewer(w).get(f"/api/v1/clues/{pk}/verification/"))
+    assert viewer(w).get(f"/api/v1/clues/{w['visible'].pk}/verification/").json()["intact"] is True
+
+
+def case_clue_possible_duplicates(w):
+    # secret_ro lies 50 m from `visible`, same category, same reach: its holder is told of it, the viewer not.
+    # Both are months old; a clue registered now would duplicate them were they recent.
+    Clue.objects.filter(pk__in=[w["visible"].pk, w["hidden"]["secret_ro"].pk]).update(created_at=timezone.now())
+    lon, lat = w["visible"].geom.x, w["visible"].geom.y
+    query = {"lon": lon, "lat": lat, "category": w["visible"].category}
+    response = viewer(w).get("/api/v1/clues/possible-duplicates/", query)
+    assert response.status_code == 200
+    assert_absent(w, response)
+    assert w["visible"].code in codes_in(response)
+    holder = client_for(w["secret_ro_holder"]).get("/api/v1/clues/possible-duplicates/", query)
+    assert w["hidden"]["secret_ro"].code in codes_in(holder)
 
 
 def case_suggestion_reply(w):
@@ -539,6 +568,9 @@ CASES: dict[str, Callable] = {
     "frontend:clue": case_clue_page,
     "clue-events": case_clue_events,
     "clue-step": case_clue_step,
+    "clue-step-forms": case_clue_step_forms,
+    "clue-verification": case_clue_verification,
+    "clue-possible-duplicates": case_clue_possible_duplicates,
     "suggestion-reply": case_suggestion_reply,
     "notification-list": case_notification_list,
     "notification-detail": case_notification_detail,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.gis.geos import Point
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -16,7 +18,7 @@ from rivers.filters import BboxFilter
 from rivers.routing import RoutingError
 
 from ..filters import ClueFilter
-from ..history import HistoryTampered
+from ..history import HistoryTampered, history_verify
 from ..models import Clue, Suggestion, Transfer
 from ..querysets import without_jit
 from ..registration import (
@@ -24,6 +26,7 @@ from ..registration import (
     clue_register,
     duplicates_nearest,
     possible_duplicates,
+    possible_duplicates_at,
     registered_as_read,
 )
 from ..serializers import (
@@ -33,11 +36,26 @@ from ..serializers import (
     ClueRegistrationSerializer,
     ClueSerializer,
     DuplicateSerializer,
+    HistoryVerificationSerializer,
+    PossibleDuplicatesQuerySerializer,
+    StepFormsSerializer,
     StepSerializer,
     SuggestionReplySerializer,
     SuggestionSerializer,
+    step_param_type,
 )
-from ..workflow import StepForbidden, StepInvalid, StepRefused, clue_step, clues_passed_on_by, suggestion_reply
+from ..workflow import (
+    StepForbidden,
+    StepInvalid,
+    StepRefused,
+    clue_step,
+    clues_passed_on_by,
+    step_choices,
+    step_recipient,
+    steps_available,
+    suggestion_reply,
+    suggestions_to_answer,
+)
 
 
 def conflict(message: str) -> Response:
@@ -161,6 +179,64 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """可能重复的线索 Open clues of the same category on the same reach, near in space and time."""
         duplicates = possible_duplicates(self.get_object(), request.user)
         return Response(DuplicateSerializer(duplicates.nearest, many=True).data)
+
+    @extend_schema(parameters=[PossibleDuplicatesQuerySerializer], responses=DuplicateSerializer(many=True))
+    @action(detail=False, url_path="possible-duplicates")
+    def possible_duplicates(self, request):
+        """登记前查重 The nearest open clues a clue of this category registered at this point now would duplicate."""
+        form = PossibleDuplicatesQuerySerializer(data=request.query_params)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        point = Point(data["lon"], data["lat"], srid=4326)
+        try:
+            duplicates = possible_duplicates_at(
+                user=request.user, location=point, category=data["category"], limit=settings.DUPLICATES_SHOWN
+            )
+        except RoutingError as exc:
+            raise ValidationError({"location": [str(exc)]}) from exc
+        return Response(DuplicateSerializer(duplicates.nearest, many=True).data)
+
+    @extend_schema(responses=StepFormsSerializer)
+    @action(detail=True, url_path="steps")
+    def step_forms(self, request, pk=None):
+        """可办理的操作 The steps the user may take now, each with the parameters its form needs."""
+        clue = self.get_object()
+        forms = []
+        for step in steps_available(clue, request.user):
+            choices = step_choices(clue, step)
+            params = [
+                {
+                    "name": name,
+                    "type": step_param_type(name),
+                    "required": name in step.required,
+                    "choices": list(choices[name]) if name in choices else None,
+                }
+                for name in step.params
+            ]
+            forms.append(
+                {
+                    "name": step.name,
+                    "label": step.label,
+                    "to_status": step.to_state,
+                    "recipient": step_recipient(clue, step),
+                    "params": params,
+                }
+            )
+        replies = [suggestion.pk for suggestion in suggestions_to_answer(clue, request.user)]
+        return Response(StepFormsSerializer({"steps": forms, "replies": replies}).data)
+
+    @extend_schema(responses=HistoryVerificationSerializer)
+    @action(detail=True)
+    def verification(self, request, pk=None):
+        """记录核验 Whether the clue's history holds: every event signed, linked to the one before, anchored."""
+        clue = self.get_object()
+        breaks = list(history_verify(Clue.objects.filter(pk=clue.pk)))
+        body = {
+            "intact": not breaks,
+            "events": clue.history_count,
+            "breaks": [{"seq": b.seq, "kind": b.kind, "problem": b.problem} for b in breaks],
+        }
+        return Response(HistoryVerificationSerializer(body).data)
 
     @extend_schema(responses=ClueEventSerializer(many=True))
     @action(detail=True)
