@@ -252,7 +252,7 @@ def _map(pack: MeetingPack, width: float, height: float) -> Drawing:
         drawing.add(String(cx, cy, district.name, fontName=_font(), fontSize=8, textAnchor="middle"))
     for lon, lat, is_open in pack.clues:
         x, y = xy(lon, lat)
-        drawing.add(Circle(x, y, 1.6, fillColor=BAD if is_open else OK, strokeColor=colors.white, strokeWidth=0.3))
+        drawing.add(Circle(x, y, 2.6, fillColor=BAD if is_open else OK, strokeColor=colors.white, strokeWidth=0.4))
     legend = [("#d5f5e3", "已开展联合巡查的区县"), ("#fadbd8", "未开展联合巡查的区县")]
     x = 4 * mm
     for fill, text in legend:
@@ -283,6 +283,7 @@ def pack_pdf(pack: MeetingPack, *, author: str = "") -> bytes:
     styles["heading"] = styles["body"].clone("heading", fontSize=14, leading=22, spaceBefore=8, spaceAfter=4)
     f, period = pack.figures, pack.period
     page_width = A4[0] - 40 * mm
+    categories = [row for row in f.by_category if row.count] or f.by_category[:1]
     summary = [
         ["项目", "数值"],
         ["统计期间", f"{chinese_date(period.start)}至{chinese_date(period.end)}"],
@@ -308,12 +309,7 @@ def pack_pdf(pack: MeetingPack, *, author: str = "") -> bytes:
         _map(pack, page_width, 110 * mm),
         PageBreak(),
         Paragraph("三、按类别统计", styles["heading"]),
-        _bars(
-            [row for row in f.by_category if row.count] or f.by_category[:1],
-            horizontal=True,
-            width=page_width,
-            height=70 * mm,
-        ),
+        _bars(categories, horizontal=True, width=page_width, height=min(90, 16 + 9 * len(categories)) * mm),
         *_count_table("按类别 By category", f.by_category, styles)[1:],
         Paragraph("四、按月份统计", styles["heading"]),
         _bars(f.by_month, horizontal=False, width=page_width, height=60 * mm),
