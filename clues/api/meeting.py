@@ -74,12 +74,11 @@ class ClueRefSerializer(serializers.Serializer):
 
 
 class DueItemSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(
-        choices=["first_answer", "feedback", "suggestion_reply", "transfer_interval"],
-        help_text="首次答复 | 办结反馈 | 检察建议回复 | 定期移送",
+    kind = serializers.CharField(
+        help_text="first_answer 首次答复 | feedback 办结反馈 | suggestion_reply 建议回复 | transfer_interval 定期移送"
     )
     label = serializers.CharField()
-    state = serializers.ChoiceField(choices=["due_soon", "overdue"])
+    state = serializers.CharField(help_text="due_soon 临期 | overdue 逾期")
     due = serializers.DateField()
     days_late = serializers.IntegerField(help_text="days past the due date (0 while due soon)")
     clue = ClueRefSerializer(help_text="for a periodic transfer: the oldest clue waiting")

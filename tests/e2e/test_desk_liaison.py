@@ -202,6 +202,12 @@ def test_the_liaison_dashboard(live_server, qijiang):
             phone.shot("liaison-phone")
             phone.page.locator("#figures").scroll_into_view_if_needed()
             phone.shot("liaison-phone-figures")
+            # English on request: the page's words and the catalog's.
+            phone.page.goto("/liaison/?lang=en")
+            phone.page.wait_for_selector("#liaison[data-ready=true]", timeout=WAIT_MS)
+            assert "Joint patrols by district" in phone.page.inner_text("#compliance")
+            assert "Annual patrol focus" in phone.page.inner_text("#focus")
+            phone.shot("liaison-phone-en")
             errors += phone.errors
             phone.context.close()
 
