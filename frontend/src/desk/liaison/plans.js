@@ -53,6 +53,12 @@ function focusForm(status, categories, onSave) {
   const rows = categories.map((category) => {
     const box = h("input", { type: "checkbox", name: "category", value: category.code, checked: chosen.has(category.code) });
     const note = h("input", { type: "text", name: `note-${category.code}`, value: chosen.get(category.code) || "", placeholder: t("说明（可选）"), "aria-label": t("说明（可选）") });
+    // A note only for a chosen item.
+    note.hidden = !box.checked;
+    box.addEventListener("change", () => {
+      note.hidden = !box.checked;
+      if (box.checked) note.focus();
+    });
     return { category, box, note, row: h("li", {}, h("label", {}, box, " ", labelOf(category.label)), note) };
   });
   const order = h("input", { type: "text", name: "chief_order", value: current?.chief_order || "", maxlength: "200" });
@@ -110,7 +116,11 @@ function workPlanForm(status, onSave) {
 function planView(container, { title, status, canEdit, body, form }) {
   const render = (current) => {
     const edit = canEdit
-      ? h("button", { type: "button", class: "edit", onclick: () => fill(container, form(current, (saved) => render(saved || current))) }, t("修改计划"))
+      ? h(
+          "button",
+          { type: "button", class: "edit", onclick: () => fill(container, h("h3", {}, title), form(current, (saved) => render(saved || current))) },
+          t("修改计划"),
+        )
       : null;
     fill(
       container,
