@@ -297,7 +297,7 @@ def pack_pdf(pack: MeetingPack, *, author: str = "") -> bytes:
         ["临期事项", len(pack.due.due_soon)],
     ]
     story = [
-        Paragraph("“河长+检察长”联席会议材料", styles["title"]),
+        Paragraph("河长+检察长联席会议材料", styles["title"]),
         Paragraph(
             f"统计期间：{chinese_date(period.start)}至{chinese_date(period.end)}　统计日：{chinese_date(pack.today)}",
             styles["number"],

@@ -188,3 +188,10 @@ def test_the_schema_documents_the_pack_and_the_deadlines(people):
     pack = schema["paths"]["/api/v1/meeting-pack/"]["get"]["responses"]["200"]["content"]
     assert {"application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= set(pack)
     assert "/api/v1/deadlines/" in schema["paths"]
+
+
+def test_a_user_in_no_agency_gets_an_empty_pack(world, django_user_model):
+    stranger = django_user_model.objects.create_user("stranger", password="pw-stranger-1")
+    text = pdf_text(client_for(stranger).get("/api/v1/meeting-pack/").content)
+    assert "线索总数0" in text and "无逾期或临期事项" in text and "无可查看的区县" in text
+    assert client_for(stranger).get("/api/v1/deadlines/").json()["items"] == []
