@@ -8,6 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from clues.api.batches import TransferBatchViewSet
 from clues.api.clues import ClueViewSet, SuggestionViewSet
 from clues.api.figures import FiguresView
+from clues.api.meeting import DeadlinesView, MeetingPackView
 from clues.api.notifications import NotificationViewSet, TodoView
 from config.api_input.routers import NumericIdRouter
 from patrols.api.boards import DistrictBoardsView, ReachBoardView, WaterBodyBoardView
@@ -60,6 +61,9 @@ urlpatterns = [
     path("boards/", DistrictBoardsView.as_view(), name="boards"),
     path("figures/", FiguresView.as_view(), name="figures"),
     path("todo/", TodoView.as_view(), name="todo"),
+    # The liaison dashboard (issue 9): deadlines due soon and overdue, the joint-meeting pack.
+    path("deadlines/", DeadlinesView.as_view(), name="deadlines"),
+    path("meeting-pack/", MeetingPackView.as_view(), name="meeting-pack"),
     path("focus/", FocusView.as_view(), name="focus"),
     path("work-plans/", WorkPlanView.as_view(), name="work-plans"),
     path("compliance/", ComplianceView.as_view(), name="compliance"),

@@ -26,6 +26,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from clues.models import Clue, ClueEvent, Notification, Transfer
@@ -423,6 +424,38 @@ def case_figures(w):
         assert_absent(w, viewer(w).get("/api/v1/figures/", {**period, "format": export}))
 
 
+def case_deadlines(w):
+    from clues.overdue import deadlines_due
+
+    # The hidden clues' suggestions are overdue today; the viewer's list has none of them.
+    response = viewer(w).get("/api/v1/deadlines/")
+    assert response.status_code == 200
+    assert_absent(w, response)
+    assert {item["clue"]["code"] for item in response.json()["items"]} <= visible_codes(w)
+    # 200 days on the half-yearly transfer is overdue, dated and counted from the clues the viewer
+    # sees: `visible` alone, not the older confidential clue of the same office.
+    later = deadlines_due(user=w["viewer"], today=timezone.localdate() + 200 * DAY)
+    assert {item.clue.code for item in later.items} <= visible_codes(w)
+    [periodic] = [item for item in later.items if item.kind == "transfer_interval"]
+    assert (periodic.clue.code, periodic.clues_waiting, periodic.state) == (w["visible"].code, 1, "overdue")
+
+
+def case_meeting_pack(w):
+    today = timezone.localdate()
+    period = {"from": (today - 365 * DAY).isoformat(), "to": today.isoformat()}
+    pdf = viewer(w).get("/api/v1/meeting-pack/", period)
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert_absent(w, pdf)
+    assert f"线索总数{len(visible_codes(w))}" in text_of(pdf)
+    xlsx = viewer(w).get("/api/v1/meeting-pack/", {**period, "format": "xlsx"})
+    assert xlsx.status_code == 200
+    book = load_workbook(io.BytesIO(xlsx.content))
+    cells = " ".join(str(value) for sheet in book for row in sheet.iter_rows(values_only=True) for value in row)
+    assert HIDDEN not in cells
+    for clue in w["hidden"].values():
+        assert clue.code not in cells
+
+
 def case_finding_list(w):
     response = viewer(w).get("/api/v1/findings/")
     assert response.status_code == 200
@@ -582,6 +615,8 @@ CASES: dict[str, Callable] = {
     "batch-preview": case_batch_preview,
     "batch-letter": case_batch_letter,
     "figures": case_figures,
+    "deadlines": case_deadlines,
+    "meeting-pack": case_meeting_pack,
     "finding-list": case_finding_list,
     "finding-detail": case_finding_detail,
     "finding-clue": case_finding_clue,
