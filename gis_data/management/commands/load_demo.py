@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from gis_data.bundle import BundleError, bundle_load
+from gis_data.demo import demo_activity
 from rivers.members import member_add
 from rivers.models import Agency
 
@@ -25,7 +26,10 @@ DEMO_USERS = [
 
 
 class Command(BaseCommand):
-    help = "加载綦江演示数据与演示账号 Load the Qijiang demo bundle and the demo users (prints them)."
+    help = (
+        "加载綦江演示数据、演示账号与演示线索 Load the Qijiang demo bundle, the demo users (prints them) and the"
+        " demo's clues and plans (gis_data/demo.py)"
+    )
 
     def handle(self, *args, **options):
         try:
@@ -38,9 +42,10 @@ class Command(BaseCommand):
                 admin.is_staff = admin.is_superuser = True
                 admin.set_password(DEMO_PASSWORD)
                 admin.save()
+                activity = demo_activity()
         except BundleError as exc:
             raise CommandError(str(exc)) from exc
-        for line in report.lines():
+        for line in [*report.lines(), *activity]:
             self.stdout.write(f"  {line}")
         self.stdout.write(self.style.SUCCESS("綦江演示数据已加载 Qijiang demo loaded. 演示账号 Demo users:"))
         self.stdout.write(f"  {'username':<16} {'password':<16} {'agency':<16} role")
