@@ -90,7 +90,7 @@ def redis_url_with_db(redis_url: str, db: int) -> str:
 # broker's queued tasks with it.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "config.cache.RedisCache",
         "LOCATION": env("CACHE_URL", default=redis_url_with_db(REDIS_URL, 1)),
     }
 }
