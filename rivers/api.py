@@ -67,10 +67,10 @@ class RoutingView(APIView):
         position.is_valid(raise_exception=True)
         point = Point(position.validated_data["lon"], position.validated_data["lat"], srid=4326)
         try:
-            routing = route(point)
+            routing = route(point, near_boundary=True)
         except RoutingError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
-        warnings = routing_warnings(point, routing)
+        warnings = routing_warnings(routing)
         return Response(RoutingSerializer(routing, context={"warnings": warnings}).data)
 
 

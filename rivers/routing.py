@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -21,7 +22,6 @@ from django.db import connection
 from config.database import PreparedStatement
 
 from .models import Agency, District, Reach, WaterBody
-from .querysets import MetresBetween, geometry_value
 
 
 class RoutingError(Exception):
@@ -45,13 +45,17 @@ class Routing:
     copies: list[Agency] = field(default_factory=list)
     # The city the clue belongs to: above its district; for a clue in no district, the receiving city.
     city: District | None = None
+    # Other districts within BOUNDARY_BUFFER_M of the point, nearest first, as (code, name, metres);
+    # None unless route() was asked for them (the preview's warnings).
+    near_districts: list[tuple[str, str, float]] | None = None
 
 
 # The rules above, read in one statement: what the point snaps to, the district holding it, the
 # feature's districts, the cities above them (or the city of a point in no district) and the
 # procuratorate serving each of those areas. Python then applies the rules to what it returned.
 # Candidates for the nearest come from the GiST index (`<->`, degrees); metres on the ground decide.
-# $1 the point (EWKT), $2 the snap tolerance in metres, $3 how many candidates the index gives.
+# $1 the point (EWKT), $2 the snap tolerance in metres, $3 how many candidates the index gives, $4 the
+# boundary buffer in metres for the preview's warnings (NULL when they are not asked for: a registration).
 ROUTE_SQL = """
 WITH RECURSIVE
 snapped AS (  -- the nearest reach or water body within the tolerance; a reach wins a tie
@@ -113,6 +117,14 @@ outside AS (  -- a point in no district: the city containing it, else the neares
     ) AS id
     WHERE NOT EXISTS (SELECT 1 FROM here)
 ),
+near AS (  -- the preview's warning: other districts within $4 metres of the point (NULL: not asked)
+    SELECT d.code, d.name, ST_Distance(d.geom::geography, $1::geometry::geography) AS distance_m
+    FROM rivers_district d
+    WHERE $4::float8 IS NOT NULL AND d.level = 'district'
+      AND d.geom && ST_Expand($1::geometry, $4 / 40000.0)  -- the index's candidates: see routing_warnings
+      AND ST_DWithin(d.geom::geography, $1::geometry::geography, $4)
+      AND d.id IS DISTINCT FROM (SELECT id FROM here)
+),
 areas AS (
     SELECT id FROM starts UNION SELECT district_id FROM shares
     UNION SELECT city_id FROM city_of UNION SELECT id FROM outside
@@ -137,11 +149,12 @@ SELECT
         SELECT DISTINCT ON (district_id) id, code, name, kind, district_id FROM rivers_agency
         WHERE kind = 'procuratorate' AND district_id IN (SELECT id FROM areas)
         ORDER BY district_id, code
-    ) a)
+    ) a),
+    (SELECT json_agg(json_build_array(n.code, n.name, n.distance_m) ORDER BY n.distance_m, n.code) FROM near n)
 """
 
 # Planned once per connection: planning this statement cost more than running it.
-ROUTE = PreparedStatement("rivers_route", ("text", "float8", "int"), ROUTE_SQL)
+ROUTE = PreparedStatement("rivers_route", ("text", "float8", "int", "float8"), ROUTE_SQL)
 
 DISTRICT_FIELDS = ["id", "code", "name", "level", "parent_id"]
 AGENCY_FIELDS = ["id", "code", "name", "kind", "district_id"]
@@ -149,15 +162,26 @@ REACH_FIELDS = ["id", "river_id", "code", "name", "level", "length_m", "is_cross
 WATER_BODY_FIELDS = ["id", "code", "name", "kind", "level", "area_m2", "is_cross_district"]
 
 
-def route(point: Point) -> Routing:
-    """Return who receives a clue at `point` (lon/lat, SRID 4326), and why.
+def route(point: Point, *, near_boundary: bool = False) -> Routing:
+    """Return who receives a clue at `point` (lon/lat, SRID 4326), and why; with `near_boundary`, also
+    the other districts within BOUNDARY_BUFFER_M of it (what routing_warnings needs).
 
     One statement reads everything the rules need; the objects it returns carry no geometry (a
     district's boundary is deferred: reading it costs a query).
     """
     with connection.cursor() as cursor:
-        ROUTE.execute(cursor, route_params(point))
-        feature_row, here_id, anchor_id, outside_id, share_ids, cities, district_rows, agency_rows = cursor.fetchone()
+        ROUTE.execute(cursor, route_params(point, near_boundary=near_boundary))
+        row = cursor.fetchone()
+    routing = _routing(row[:-1])
+    if not near_boundary:
+        return routing
+    near = [(code, name, distance_m) for code, name, distance_m in row[-1] or []]
+    return dataclasses.replace(routing, near_districts=near)
+
+
+def _routing(row: tuple) -> Routing:
+    """Apply the rules to what ROUTE_SQL read (but its last column)."""
+    feature_row, here_id, anchor_id, outside_id, share_ids, cities, district_rows, agency_rows = row
     areas = {row[0]: _loaded(District, DISTRICT_FIELDS, row) for row in district_rows or []}
     serving = {row[4]: _loaded(Agency, AGENCY_FIELDS, row) for row in agency_rows or []}
     city_ids = {int(start): city_id for start, city_id in (cities or {}).items()}
@@ -206,8 +230,9 @@ def route(point: Point) -> Routing:
     )
 
 
-def route_params(point: Point) -> list:
-    return [f"SRID=4326;POINT({point.x!r} {point.y!r})", settings.SNAP_TOLERANCE_M, 8]
+def route_params(point: Point, *, near_boundary: bool = False) -> list:
+    buffer_m = settings.BOUNDARY_BUFFER_M if near_boundary else None
+    return [f"SRID=4326;POINT({point.x!r} {point.y!r})", settings.SNAP_TOLERANCE_M, 8, buffer_m]
 
 
 def _loaded(model, fields: list[str], values):  # noqa: ANN001, ANN202 - a model class; its instance
@@ -231,36 +256,32 @@ class WarningCode:
     NO_REACH = "no_reach"
 
 
-def routing_warnings(point: Point, routing: Routing) -> list[dict]:
-    """Return what the person sending a clue from `point` should check before sending it.
+def routing_warnings(routing: Routing) -> list[dict]:
+    """Return what the person sending a clue from the routed point should check before sending it;
+    `routing` comes from route(point, near_boundary=True).
 
     `near_boundary`: the point lies within BOUNDARY_BUFFER_M (the buffer that makes a boundary river
     cross-district, rivers.crossing) of a district other than the one containing it: a few metres of
     GPS error would route it elsewhere. `no_reach`: no reach or water body within SNAP_TOLERANCE_M.
     """
-    warnings = []
+    if routing.near_districts is None:
+        raise ValueError("routing_warnings needs route(point, near_boundary=True)")
+    # ROUTE_SQL finds the districts: a box around the point lets the GiST index pick the candidates
+    # before distances on the ground are measured; its half-width in degrees (buffer / 40,000) is at
+    # least the buffer wherever a degree of longitude is 40 km or more (below 69°, as rivers.crossing
+    # assumes).
     buffer_m = settings.BOUNDARY_BUFFER_M
-    # A box around the point lets the GiST index pick the candidates before distances on the ground
-    # are measured: its half-width in degrees is at least the buffer wherever a degree of longitude is
-    # 40 km or more (below 69°, as rivers.crossing assumes).
-    margin = buffer_m / 40_000
-    around = (point.x - margin, point.y - margin, point.x + margin, point.y + margin)
-    # Names only: a district's boundary is thousands of vertices the warning does not need.
-    near = District.objects.districts().in_bbox(around).within_metres(point, metres=buffer_m).only("code", "name")
-    if routing.district is not None:
-        near = near.exclude(pk=routing.district.pk)
-    near = near.annotate(distance_m=MetresBetween("geom", geometry_value(point))).order_by("distance_m", "code")
-    for other in near:
-        warnings.append(
-            {
-                "code": WarningCode.NEAR_BOUNDARY,
-                "message": f"距{other.name}边界不足 {buffer_m:g} 米，请核实所在区县 / "
-                f"within {buffer_m:g} m of the boundary of {other.name}: check the district",
-                "district": {"code": other.code, "name": other.name},
-                "buffer_m": buffer_m,
-                "distance_m": round(other.distance_m, 1),
-            }
-        )
+    warnings = [
+        {
+            "code": WarningCode.NEAR_BOUNDARY,
+            "message": f"距{name}边界不足 {buffer_m:g} 米，请核实所在区县 / "
+            f"within {buffer_m:g} m of the boundary of {name}: check the district",
+            "district": {"code": code, "name": name},
+            "buffer_m": buffer_m,
+            "distance_m": round(distance_m, 1),
+        }
+        for code, name, distance_m in routing.near_districts
+    ]
     if routing.reach is None:
         tolerance_m = settings.SNAP_TOLERANCE_M
         warnings.append(

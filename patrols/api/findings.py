@@ -109,8 +109,8 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         if finding.geom is None:
             raise ValidationError({"location": "巡查发现还没有位置 / the finding has no location yet"})
         try:
-            routing = route(finding.geom)
-            warnings = routing_warnings(finding.geom, routing)
+            routing = route(finding.geom, near_boundary=True)
+            warnings = routing_warnings(routing)
             return Response(RoutingSerializer(routing, context={"warnings": warnings}).data)
         except RoutingError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)

@@ -113,7 +113,7 @@ def test_nearest_is_ordered_by_the_gist_index(world):
     for _ in range(6):
         route(point(1_000, 1_000))
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN EXECUTE rivers_route (%s, %s, %s)", route_params(point(1_000, 1_000)))
+        cursor.execute("EXPLAIN EXECUTE rivers_route (%s, %s, %s, %s)", route_params(point(1_000, 1_000)))
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert re.search(r"Index Scan using rivers_reach_geom_\w+ on rivers_reach", plan), plan
     assert "Seq Scan on rivers_reach " not in plan, plan
@@ -160,3 +160,42 @@ def test_nearest_city_is_found_past_many_nearer_districts(world):
         district(f"99000{i:02d}9", f"镇{i}", box(21_000 + i * 100, 4_950, 21_050 + i * 100, 5_050), level="town")
     found = District.objects.cities().nearest(point(25_000, 5_000), within_m=float("inf"))
     assert [d.code for d in found] == ["990000"]
+
+
+def districts_near_by_the_orm(at_point, routing) -> list[tuple[str, str, float]]:
+    """The preview's boundary warning as the ORM computed it before it joined the routing statement."""
+    from django.conf import settings
+
+    from rivers.models import District
+    from rivers.querysets import MetresBetween, geometry_value
+
+    near = District.objects.districts().within_metres(at_point, metres=settings.BOUNDARY_BUFFER_M)
+    if routing.district is not None:
+        near = near.exclude(pk=routing.district.pk)
+    near = near.annotate(distance_m=MetresBetween("geom", geometry_value(at_point))).order_by("distance_m", "code")
+    return [(d.code, d.name, d.distance_m) for d in near]
+
+
+@pytest.mark.parametrize(
+    ("east_north", "warned"),
+    [
+        ((9_990, 5_000), ["990002"]),  # 10 m inside 甲区
+        ((10_010, 5_000), ["990001"]),
+        ((9_975, 9_980), ["990002"]),  # near the corner: 乙区, and the city's no-district north is no district
+        ((10_000, 10_020), ["990001", "990002"]),  # in no district, 20 m from both
+        ((5_000, 5_000), []),
+        ((10_000, 15_000), []),
+        ((30_000, 5_000), []),  # outside every district and city
+    ],
+)
+def test_the_boundary_warning_comes_with_the_routing_statement(network, east_north, warned):
+    at_point = point(*east_north)
+    route(at_point, near_boundary=True)  # the connection prepares the statement first
+    with CaptureQueriesContext(connection) as queries:
+        routing = route(at_point, near_boundary=True)
+    assert len(queries) == 1
+    expected = districts_near_by_the_orm(at_point, routing)
+    assert [(code, name) for code, name, _ in routing.near_districts] == [(code, name) for code, name, _ in expected]
+    assert [round(m, 3) for *_, m in routing.near_districts] == [round(m, 3) for *_, m in expected]
+    assert sorted(code for code, *_ in routing.near_districts) == warned
+    assert route(at_point).near_districts is None  # a registration does not ask for it
