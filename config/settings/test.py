@@ -26,9 +26,7 @@ WHITENOISE_AUTOREFRESH = True
 
 # The tests' queues and cache live in their own Redis databases, apart from `make run`'s worker.
 CELERY_BROKER_URL = celery_broker_url(redis_url_with_db(REDIS_URL, 2))
-CACHES = {
-    "default": {"BACKEND": "config.cache.RedisCache", "LOCATION": redis_url_with_db(REDIS_URL, 3)}
-}
+CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": redis_url_with_db(REDIS_URL, 3)}}
 
 # The browser tests answer OpenStreetMap's tile host (tests/e2e/conftest.py): the desk's maps show it first.
 BASEMAP_DEFAULT = env.str("BASEMAP_DEFAULT", default="osm")
