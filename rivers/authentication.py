@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
@@ -21,10 +23,26 @@ TOKEN_EXPIRED = "登录凭证已过期，请重新登录 / the token has expired
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <key>`, refused (401) once the token is older than API_TOKEN_TTL_DAYS."""
+    """`Authorization: Token <key>`, refused (401) once the token is older than API_TOKEN_TTL_DAYS.
+
+    The token and its user are read in one raw statement: REST framework's
+    `select_related("user").get(key=key)` cost 0.75 ms of CPU on every API request, this 0.25-0.35 ms
+    (issue 7 §8). The answers are REST framework's own.
+    """
 
     def authenticate_credentials(self, key):
-        user, token = super().authenticate_credentials(key)
+        token_model, user_model = self.get_model(), get_user_model()
+        sql = (
+            f"SELECT u.*, t.created AS token_created FROM {token_model._meta.db_table} t "  # noqa: S608 - table names
+            f"JOIN {user_model._meta.db_table} u ON u.{user_model._meta.pk.column} = t.user_id WHERE t.key = %s"
+        )
+        found = list(user_model.objects.raw(sql, [key]))
+        if not found:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        user = found[0]
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        token = token_model(key=key, user=user, created=user.token_created)
         if token_expired(token):
             raise exceptions.AuthenticationFailed(TOKEN_EXPIRED)
         return user, token

@@ -198,3 +198,28 @@ def test_the_schema_and_its_docs_need_a_signed_in_user(reader, path):
     client = APIClient()
     client.force_authenticate(reader)
     assert client.get(path).status_code == 200
+
+
+def test_the_token_and_its_user_are_read_in_one_statement(db):
+    """One raw statement authenticates a token (issue 7 §8); the answers stay REST framework's."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user = get_user_model().objects.create_user("one_statement", password="pw-one-statement-1")
+    token = Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/v1/categories/").status_code == 200
+    reads = [q["sql"] for q in queries if "authtoken_token" in q["sql"]]
+    assert len(reads) == 1 and "auth_user" in reads[0]
+    client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    refused = client.get("/api/v1/categories/", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 401 and refused.json() == {"detail": "Invalid token."}
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    user.is_active = False
+    user.save()
+    assert client.get("/api/v1/categories/").status_code == 401
