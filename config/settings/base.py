@@ -301,6 +301,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # number below PostgreSQL's max_connections.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No JIT compilation on the application's connections, whichever cluster DATABASE_URL names (issue 10): the
+# API's statements are short, and PostgreSQL's cost estimate for the visibility rule's sub-selects tripped
+# jit_above_cost, so each figures query spent 1.5 s compiling for 17 ms of running. libpq's `options` sends
+# it at connection start; options given in DATABASE_URL are kept. (A pooler in transaction mode drops
+# startup options: set jit = off on its server instead, as scripts/services.sh and docker-compose.yml do.)
+_options = DATABASES["default"].setdefault("OPTIONS", {})
+_options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # --- end of database roles and connections -------------------------------------------------------
 
 # --- Sign-in and access (issue 7) ---------------------------------------------------------------
