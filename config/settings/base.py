@@ -236,6 +236,9 @@ PATROL_FREQUENCY_DAYS = env.dict(
 )
 # A patrol patrolled a reach when it covered at least this fraction of the reach's length.
 PATROL_COVERED_MIN_FRACTION = env.float("PATROL_COVERED_MIN_FRACTION", default=0.5)
+# Districts per page of GET /api/v1/compliance/ unless `?limit=` asks otherwise (at most API_MAX_PAGE_SIZE):
+# each district lists every one of its reaches, a hundred or more (issue 10: large lists paged).
+COMPLIANCE_PAGE_SIZE = env.int("COMPLIANCE_PAGE_SIZE", default=50)
 # --- end of patrol plans and compliance ----------------------------------------------------------
 
 # --- Finding photos (patrols.photos, patrols.tasks) ---------------------------------------------
