@@ -472,14 +472,14 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 @path
 def tiles(ctx: Context) -> list[Row]:
-    from rivers.tiles import TILE_LAYERS, TILE_SQL
+    from rivers.tiles import tile_statement
 
     lon, lat = ctx.centre()
     rows = []
     for z in (10, 12, 14):
         x, y = tile_of(lon, lat, z)
         ours = ctx.get("district", f"/tiles/reaches/{z}/{x}/{y}.pbf")
-        bare = sql_call(TILE_SQL % TILE_LAYERS["reaches"], {"z": z, "x": x, "y": y, "layer": "reaches"})
+        bare = sql_call(*tile_statement("reaches", z, x, y))
         measured = interleaved(ours, bare, reps=ctx.reps, budget_s=ctx.budget_s)
         size = len(ours().content)
         measured.note = f"{size} bytes"

@@ -241,6 +241,15 @@ PATROL_COVERED_MIN_FRACTION = env.float("PATROL_COVERED_MIN_FRACTION", default=0
 COMPLIANCE_PAGE_SIZE = env.int("COMPLIANCE_PAGE_SIZE", default=50)
 # --- end of patrol plans and compliance ----------------------------------------------------------
 
+# --- Vector tiles of the network (rivers.tiles, issue 10) ------------------------------------------
+# At most this many features in one tile, the most important first (a city-level reach before a village
+# one, the longer before the shorter): a dense low-zoom tile stays small and quick.
+TILE_MAX_FEATURES = env.int("TILE_MAX_FEATURES", default=1000)
+# Features shorter (reaches) or smaller across (water bodies) than this many pixels at the tile's zoom
+# are left out of it; districts and routes always show.
+TILE_MIN_FEATURE_PX = env.float("TILE_MIN_FEATURE_PX", default=4.0)
+# --- end of vector tiles ---------------------------------------------------------------------------
+
 # --- Finding photos (patrols.photos, patrols.tasks) ---------------------------------------------
 # Uploads above these caps are refused before anything is stored; the pixel cap is checked on the
 # header alone (a 20000×20000 PNG of a few hundred bytes asks for 400 million pixels).
