@@ -23,6 +23,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -30,9 +31,9 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from rivers.categories import Category
-from rivers.models import Agency, ChiefLevel, District, DistrictLevel, Reach, ReachDistrict
+from rivers.models import Agency, ChiefLevel, District, DistrictLevel, ReachDistrict
 
-from .models import Finding, FocusPlan, Patrol, PatrolKind
+from .models import FocusPlan, Patrol, PatrolKind
 from .plans import LOCAL_TZ, PlansStatus, local_today, plans_status_many
 
 # Per reach, over the valid patrols of the period that covered enough of it: the distinct days it was
@@ -61,6 +62,31 @@ GROUP BY days.reach_id, patrols.patrols
 """
 
 
+# Per district of `districts` and category, the findings of the period in the district: by their point, else
+# their patrol's district, else (no point, no patrol) the district of the agency that reported them. The
+# three cases exclude each other; one statement for every district (it was one query per district).
+FINDINGS_BY_DISTRICT_SQL = """
+WITH found AS (
+    SELECT id, category, geom, patrol_id, agency_id FROM patrols_finding
+    WHERE found_at >= %(start)s AND found_at < %(end)s
+)
+SELECT district_id, category, count(*) FROM (
+    SELECT d.id AS district_id, found.category
+    FROM found JOIN rivers_district AS d ON ST_Intersects(found.geom, d.geom)
+    WHERE found.geom IS NOT NULL AND d.id = ANY(%(districts)s::bigint[])
+    UNION ALL
+    SELECT patrol.district_id, found.category
+    FROM found JOIN patrols_patrol AS patrol ON patrol.id = found.patrol_id
+    WHERE found.geom IS NULL AND patrol.district_id = ANY(%(districts)s::bigint[])
+    UNION ALL
+    SELECT agency.district_id, found.category
+    FROM found JOIN rivers_agency AS agency ON agency.id = found.agency_id
+    WHERE found.geom IS NULL AND found.patrol_id IS NULL AND agency.district_id = ANY(%(districts)s::bigint[])
+) AS placed
+GROUP BY district_id, category
+"""
+
+
 @dataclass(frozen=True)
 class Period:
     """The days of `year` that count: 1 January to `end` (31 December, or today in the current year)."""
@@ -86,9 +112,18 @@ def period_of(year: int, today: datetime.date) -> Period:
     return Period(year, start, max(end, start - datetime.timedelta(days=1)))
 
 
+class ReachRef(NamedTuple):
+    """What the figures show of a reach: a model instance each would cost more than the figures themselves."""
+
+    pk: int
+    code: str
+    name: str
+    level: str
+
+
 @dataclass(frozen=True)
 class ReachCompliance:
-    reach: Reach
+    reach: ReachRef
     frequency_days: int | None  # None: the policy names no frequency for this level
     expected: int | None
     patrols: int = 0  # valid patrols that covered the reach
@@ -151,11 +186,11 @@ class DistrictCompliance:
         return self.joint_patrols >= self.joint_patrols_required
 
     @property
-    def reaches_never_patrolled(self) -> list[Reach]:
+    def reaches_never_patrolled(self) -> list[ReachRef]:
         return [row.reach for row in self.reaches if row.never_patrolled]
 
     @property
-    def reaches_below_policy(self) -> list[Reach]:
+    def reaches_below_policy(self) -> list[ReachRef]:
         return [row.reach for row in self.reaches if row.compliant is False]
 
     @property
@@ -189,15 +224,13 @@ class DistrictCompliance:
 class Compliance:
     period: Period
     today: datetime.date
-    districts: list[DistrictCompliance] = field(default_factory=list)
+    districts: list[DistrictCompliance] = field(default_factory=list)  # the page asked for (all by default)
+    count: int = 0  # districts in scope, on every page
+    districts_lacking_joint_patrol: list[District] = field(default_factory=list)  # of all in scope, by code
 
     @property
     def year(self) -> int:
         return self.period.year
-
-    @property
-    def districts_lacking_joint_patrol(self) -> list[District]:
-        return [row.district for row in self.districts if not row.joint_compliant]
 
     @property
     def policy(self) -> dict:
@@ -228,7 +261,7 @@ def compliance_districts(user) -> QuerySet[District]:  # noqa: ANN001 - a user
     return District.objects.districts().filter(own | of_cities)
 
 
-def _reach_rows(reaches: Iterable[Reach], period: Period) -> dict[int, ReachCompliance]:
+def _reach_rows(reaches: Iterable[ReachRef], period: Period) -> dict[int, ReachCompliance]:
     reaches = list(reaches)
     frequencies = frequency_policy()
     figures: dict[int, tuple] = {}
@@ -257,22 +290,21 @@ def _reach_rows(reaches: Iterable[Reach], period: Period) -> dict[int, ReachComp
     return rows
 
 
-def _findings_in(district: District, period: Period) -> QuerySet[Finding]:
-    """Return the findings of the period in `district`: by their point, else their patrol's district,
-    else (no point, no patrol) the district of the agency that reported them."""
+def _findings_by_district(districts: list[District], period: Period) -> dict[int, dict[str, int]]:
+    """Return {district pk: {category: findings of the period in the district}}."""
     start, end = period.bounds()
-    placed = Q(geom__isnull=False, geom__intersects=district.geom)
-    by_patrol = Q(geom__isnull=True, patrol__district=district)
-    by_agency = Q(geom__isnull=True, patrol__isnull=True, agency__district=district)
-    return Finding.objects.filter(found_at__gte=start, found_at__lt=end).filter(placed | by_patrol | by_agency)
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(FINDINGS_BY_DISTRICT_SQL, {"start": start, "end": end, "districts": [d.pk for d in districts]})
+        for district_id, category, n in cursor.fetchall():
+            counts[district_id][category] = n
+    return counts
 
 
-def _focus_coverage(district: District, plans: PlansStatus, period: Period) -> FocusCoverage | None:
+def _focus_coverage(plans: PlansStatus, counts: dict[str, int]) -> FocusCoverage | None:
     plan = plans.focus.current
     if plan is None:
         return None
-    findings = _findings_in(district, period)
-    counts = dict(findings.order_by().values_list("category").annotate(n=Count("pk")))
     labels = dict(Category.choices)
     items = [
         FocusItemCoverage(
@@ -283,44 +315,68 @@ def _focus_coverage(district: District, plans: PlansStatus, period: Period) -> F
     return FocusCoverage(plan=plan, items=items, findings_total=sum(counts.values()))
 
 
-def compliance_compute(*, districts: Iterable[District], year: int, today: datetime.date | None = None) -> Compliance:
-    """Return the year's compliance figures of `districts` (no visibility check: see compliance_for)."""
+def compliance_compute(
+    *,
+    districts: Iterable[District],
+    year: int,
+    today: datetime.date | None = None,
+    page: slice | None = None,
+) -> Compliance:
+    """Return the year's compliance figures of `districts` (no visibility check: see compliance_for).
+
+    `page` (a slice of the districts by code) limits the detailed rows to those districts; the count and the
+    districts lacking a joint patrol cover them all. A fixed number of statements, whatever the number of
+    districts, reaches and patrols.
+    """
     today = today or local_today()
     period = period_of(year, today)
+    if isinstance(districts, QuerySet):
+        # Their boundaries are never drawn here (1,000 of them weigh megabytes).
+        districts = districts.defer("geom")
     districts = sorted(districts, key=lambda district: district.code)
     start, end = period.bounds()
     joint = dict(
         Patrol.objects.filter(
-            district__in=districts, kind=PatrolKind.JOINT, is_valid=True, started_at__gte=start, started_at__lt=end
+            district__in=[d.pk for d in districts],
+            kind=PatrolKind.JOINT,
+            is_valid=True,
+            started_at__gte=start,
+            started_at__lt=end,
         )
         .order_by()
         .values_list("district")
         .annotate(n=Count("pk"))
     )
+    required = settings.JOINT_PATROLS_PER_YEAR
+    lacking = [district for district in districts if joint.get(district.pk, 0) < required]
+    shown = districts[page] if page is not None else districts
     shares = (
-        ReachDistrict.objects.filter(district__in=districts)
-        .select_related("reach")
-        .defer("reach__geom")  # thousands of courses the figures never draw
+        ReachDistrict.objects.filter(district__in=[d.pk for d in shown])
         .order_by("reach__code")
+        .values_list("district_id", "reach_id", "reach__code", "reach__name", "reach__level")
     )
-    reaches_of: dict[int, list[Reach]] = defaultdict(list)
-    for share in shares:
-        reaches_of[share.district_id].append(share.reach)
+    reaches_of: dict[int, list[ReachRef]] = defaultdict(list)
+    for district_id, *reach in shares:
+        reaches_of[district_id].append(ReachRef(*reach))
     reach_rows = _reach_rows({reach.pk: reach for rs in reaches_of.values() for reach in rs}.values(), period)
-    plans = plans_status_many(districts, year, today)
+    plans = plans_status_many(shown, year, today)
+    focused = [district for district in shown if plans[district.pk].focus.current is not None]
+    findings = _findings_by_district(focused, period) if focused else {}
     return Compliance(
         period=period,
         today=today,
+        count=len(districts),
+        districts_lacking_joint_patrol=lacking,
         districts=[
             DistrictCompliance(
                 district=district,
                 joint_patrols=joint.get(district.pk, 0),
-                joint_patrols_required=settings.JOINT_PATROLS_PER_YEAR,
+                joint_patrols_required=required,
                 reaches=[reach_rows[reach.pk] for reach in reaches_of[district.pk]],
                 plans=plans[district.pk],
-                focus=_focus_coverage(district, plans[district.pk], period),
+                focus=_focus_coverage(plans[district.pk], findings.get(district.pk, {})),
             )
-            for district in districts
+            for district in shown
         ],
     )
 
@@ -331,12 +387,13 @@ def compliance_for(
     year: int,
     scope: District | None = None,
     today: datetime.date | None = None,  # noqa: ANN001
+    page: slice | None = None,
 ) -> Compliance:
     """Return the year's compliance of the districts `user` may see, within `scope` (a district, or a
-    city for all its districts) when given."""
+    city for all its districts) when given; `page` as compliance_compute takes it."""
     districts = compliance_districts(user)
     if scope is not None:
         districts = (
             districts.filter(parent=scope) if scope.level == DistrictLevel.CITY else districts.filter(pk=scope.pk)
         )
-    return compliance_compute(districts=districts, year=year, today=today)
+    return compliance_compute(districts=districts, year=year, today=today, page=page)

@@ -1,13 +1,17 @@
 """API of the river network: GeoJSON layers and clue routing."""
 
+import json
+
 from django.contrib.gis.geos import Point
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .categories import Category
 from .filters import BboxFilter, DistrictFilter
+from .geojson import geojson_page
 from .models import District, Reach, WaterBody
 from .routing import RoutingError, route, routing_warnings
 from .serializers import (
@@ -20,13 +24,52 @@ from .serializers import (
 )
 
 
-class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
-    """行政区划 Districts as GeoJSON; `?bbox=` and `?level=` filter."""
+class JSONText(str):
+    """A response body PostgreSQL already wrote as JSON: sent as it is, never decoded and encoded again."""
+
+
+class JSONTextRenderer(JSONRenderer):
+    """DRF's JSON renderer, passing JSONText through untouched (and rendering anything else as usual)."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if isinstance(data, JSONText):
+            return data.encode("utf-8")
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+class GeoJSONLayerViewSet(viewsets.ReadOnlyModelViewSet):
+    """A layer whose list is a FeatureCollection built in SQL (rivers.geojson); the detail stays DRF-gis.
+
+    The list keeps the paginated shape DRF gives (`count`, `next`, `previous`, `results`) and the
+    serializer's features; filters and `?limit=`/`?offset=` work as on every list.
+    """
+
+    renderer_classes = [JSONTextRenderer, BrowsableAPIRenderer]
+    lookup_field = "code"
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        # What LimitOffsetPagination.paginate_queryset reads, without running its count and slice.
+        paginator.request = request
+        paginator.limit = paginator.get_limit(request) or paginator.max_limit
+        paginator.offset = paginator.get_offset(request)
+        page = geojson_page(queryset, limit=paginator.limit, offset=paginator.offset)
+        paginator.count = page.count
+        links = json.dumps({"next": paginator.get_next_link(), "previous": paginator.get_previous_link()})
+        envelope = f'{{"count":{page.count},{links[1:-1]},"results":{page.collection}}}'
+        return Response(JSONText(envelope))
+
+
+class DistrictViewSet(GeoJSONLayerViewSet):
+    """行政区划 Districts as GeoJSON; `?bbox=` and `?level=` filter.
+
+    The list is a page of a FeatureCollection (in `results`) by code, coordinates to 6 decimals (WGS84).
+    """
 
     queryset = District.objects.select_related("parent")
     serializer_class = DistrictSerializer
     filter_backends = [BboxFilter]
-    lookup_field = "code"
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -34,22 +77,26 @@ class DistrictViewSet(viewsets.ReadOnlyModelViewSet):
         return queryset.filter(level=level) if level else queryset
 
 
-class ReachViewSet(viewsets.ReadOnlyModelViewSet):
-    """河段 Reaches as GeoJSON, with their districts and cross-district flag; `?bbox=` and `?district=` filter."""
+class ReachViewSet(GeoJSONLayerViewSet):
+    """河段 Reaches as GeoJSON, with their districts and cross-district flag; `?bbox=` and `?district=` filter.
+
+    The list is a page of a FeatureCollection (in `results`) by code, coordinates to 6 decimals (WGS84).
+    """
 
     queryset = Reach.objects.select_related("river").prefetch_related("districts")
     serializer_class = ReachSerializer
     filter_backends = [BboxFilter, DistrictFilter]
-    lookup_field = "code"
 
 
-class WaterBodyViewSet(viewsets.ReadOnlyModelViewSet):
-    """水库湖泊 Water bodies as GeoJSON; `?bbox=` and `?district=` filter."""
+class WaterBodyViewSet(GeoJSONLayerViewSet):
+    """水库湖泊 Water bodies as GeoJSON; `?bbox=` and `?district=` filter.
+
+    The list is a page of a FeatureCollection (in `results`) by code, coordinates to 6 decimals (WGS84).
+    """
 
     queryset = WaterBody.objects.prefetch_related("districts")
     serializer_class = WaterBodySerializer
     filter_backends = [BboxFilter, DistrictFilter]
-    lookup_field = "code"
 
 
 class RoutingView(APIView):

@@ -236,7 +236,19 @@ PATROL_FREQUENCY_DAYS = env.dict(
 )
 # A patrol patrolled a reach when it covered at least this fraction of the reach's length.
 PATROL_COVERED_MIN_FRACTION = env.float("PATROL_COVERED_MIN_FRACTION", default=0.5)
+# Districts per page of GET /api/v1/compliance/ unless `?limit=` asks otherwise (at most API_MAX_PAGE_SIZE):
+# each district lists every one of its reaches, a hundred or more (issue 10: large lists paged).
+COMPLIANCE_PAGE_SIZE = env.int("COMPLIANCE_PAGE_SIZE", default=50)
 # --- end of patrol plans and compliance ----------------------------------------------------------
+
+# --- Vector tiles of the network (rivers.tiles, issue 10) ------------------------------------------
+# At most this many features in one tile, the most important first (a city-level reach before a village
+# one, the longer before the shorter): a dense low-zoom tile stays small and quick.
+TILE_MAX_FEATURES = env.int("TILE_MAX_FEATURES", default=1000)
+# Features shorter (reaches) or smaller across (water bodies) than this many pixels at the tile's zoom
+# are left out of it; districts and routes always show.
+TILE_MIN_FEATURE_PX = env.float("TILE_MIN_FEATURE_PX", default=4.0)
+# --- end of vector tiles ---------------------------------------------------------------------------
 
 # --- Finding photos (patrols.photos, patrols.tasks) ---------------------------------------------
 # Uploads above these caps are refused before anything is stored; the pixel cap is checked on the
@@ -301,6 +313,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 # number below PostgreSQL's max_connections.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No JIT compilation on the application's connections, whichever cluster DATABASE_URL names (issue 10): the
+# API's statements are short, and PostgreSQL's cost estimate for the visibility rule's sub-selects tripped
+# jit_above_cost, so each figures query spent 1.5 s compiling for 17 ms of running. libpq's `options` sends
+# it at connection start; options given in DATABASE_URL are kept. (A pooler in transaction mode drops
+# startup options: set jit = off on its server instead, as scripts/services.sh and docker-compose.yml do.)
+_options = DATABASES["default"].setdefault("OPTIONS", {})
+_options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 # --- end of database roles and connections -------------------------------------------------------
 
 # --- Sign-in and access (issue 7) ---------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api_input import serializers
+from config.api_input.pagination import MAX_OFFSET, BoundedLimitOffsetPagination
 from rivers.categories import Category
 from rivers.models import Agency, District
 from rivers.serializers import DistrictRefSerializer
@@ -55,6 +57,10 @@ class PlanQuerySerializer(serializers.Serializer):
 class ComplianceQuerySerializer(serializers.Serializer):
     district = DistrictCodeField(required=False, help_text="a district's code, or a city's for all its districts")
     year = year_field(required=False)
+    limit = serializers.IntegerField(
+        required=False, min_value=1, help_text="districts per page (default COMPLIANCE_PAGE_SIZE)"
+    )
+    offset = serializers.IntegerField(required=False, min_value=0, help_text="districts to skip, by code")
 
 
 class FocusItemInSerializer(serializers.Serializer):
@@ -128,6 +134,9 @@ class WorkPlanStatusSerializer(PlanStatusSerializer):
 
 
 class ReachComplianceSerializer(serializers.Serializer):
+    """One reach against its frequency; written by hand (the fields below document it), as a district's
+    hundred-odd reaches times a page of districts made DRF's field-by-field serialising the endpoint's cost."""
+
     code = serializers.CharField(source="reach.code")
     name = serializers.CharField(source="reach.name")
     level = serializers.CharField(source="reach.level", help_text="its chief's level")
@@ -141,11 +150,31 @@ class ReachComplianceSerializer(serializers.Serializer):
     never_patrolled = serializers.BooleanField()
     compliant = serializers.BooleanField(allow_null=True, help_text="null when the policy has no frequency")
 
+    def to_representation(self, row) -> dict:  # noqa: ANN001 - a ReachCompliance
+        reach, first, last = row.reach, row.first_patrolled_on, row.last_patrolled_on
+        return {
+            "code": reach.code,
+            "name": reach.name,
+            "level": reach.level,
+            "frequency_days": row.frequency_days,
+            "expected": row.expected,
+            "patrols": row.patrols,
+            "patrol_days": row.patrol_days,
+            "first_patrolled_on": first and first.isoformat(),
+            "last_patrolled_on": last and last.isoformat(),
+            "longest_gap_days": row.longest_gap_days,
+            "never_patrolled": row.never_patrolled,
+            "compliant": row.compliant,
+        }
+
 
 class ReachLevelRefSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     level = serializers.CharField()
+
+    def to_representation(self, reach) -> dict:  # noqa: ANN001 - a Reach; by hand, as ReachComplianceSerializer
+        return {"code": reach.code, "name": reach.name, "level": reach.level}
 
 
 class LevelSummarySerializer(serializers.Serializer):
@@ -230,8 +259,17 @@ class ComplianceSerializer(serializers.Serializer):
     period = CompliancePeriodSerializer(help_text="1 January to today in the current year, else the whole year")
     as_of = serializers.DateField(source="today")
     policy = CompliancePolicySerializer()
-    districts_lacking_joint_patrol = DistrictRefSerializer(many=True)
-    districts = DistrictComplianceSerializer(many=True)
+    districts_lacking_joint_patrol = DistrictRefSerializer(many=True, help_text="of every district in scope")
+    count = serializers.IntegerField(help_text="districts in scope, on every page")
+    next = serializers.SerializerMethodField(help_text="the next page of districts; null on the last")
+    previous = serializers.SerializerMethodField(help_text="the previous page of districts; null on the first")
+    districts = DistrictComplianceSerializer(many=True, help_text="this page's districts, by code")
+
+    def get_next(self, compliance) -> str | None:  # noqa: ANN001
+        return self.context["next"]
+
+    def get_previous(self, compliance) -> str | None:  # noqa: ANN001
+        return self.context["previous"]
 
 
 # --- views ---------------------------------------------------------------------------------------
@@ -367,9 +405,20 @@ class ComplianceView(APIView):
 
         A district's members see that district, a city-level agency's members every district of the
         city; `district` narrows to one district (or a city's districts). Default year: this year.
+        Districts come in pages by code (`limit`, `offset`, default COMPLIANCE_PAGE_SIZE); `count` and
+        `districts_lacking_joint_patrol` cover every district in scope.
         """
         query = _form(ComplianceQuerySerializer, request.query_params)
+        pages = BoundedLimitOffsetPagination()
+        pages.request = request
+        pages.limit = min(query.get("limit", settings.COMPLIANCE_PAGE_SIZE), pages.max_limit)
+        pages.offset = min(query.get("offset", 0), MAX_OFFSET)
         compliance = compliance_for(
-            user=request.user, year=query.get("year", local_today().year), scope=query.get("district")
+            user=request.user,
+            year=query.get("year", local_today().year),
+            scope=query.get("district"),
+            page=slice(pages.offset, pages.offset + pages.limit),
         )
-        return Response(ComplianceSerializer(compliance).data)
+        pages.count = compliance.count
+        links = {"next": pages.get_next_link(), "previous": pages.get_previous_link()}
+        return Response(ComplianceSerializer(compliance, context=links).data)

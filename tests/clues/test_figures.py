@@ -304,3 +304,93 @@ def test_the_schema_documents_the_exports(people):
     assert {"application/json", "text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"} <= set(
         operation["responses"]["200"]["content"]
     )
+
+
+# One statement (issue 10) ------------------------------------------------------------------------
+
+
+def figures_by_the_orm(user, period: Period, today: datetime.date):  # noqa: ANN001, ANN201 - the old answer
+    """Return the figures as the ORM computed them before issue 10, one query per section (the reference)."""
+    from django.db.models import Count, F, Q
+    from django.db.models.functions import TruncDate, TruncMonth
+
+    from clues.figures import LOCAL_TZ, OUTSIDE_DISTRICTS_LABEL, Row, Timeliness
+
+    start, end = period.bounds()
+    clues = figures_scope(user).filter(created_at__gte=start, created_at__lt=end)
+
+    def choice_rows(name, choices):  # noqa: ANN001, ANN202
+        counts = dict(clues.order_by().values_list(name).annotate(n=Count("pk")))
+        return [Row(code, str(label), counts.get(code, 0)) for code, label in choices.choices]
+
+    def timeliness(queryset, done, due):  # noqa: ANN001, ANN202
+        is_done, no_due = Q(**{f"{done}__isnull": False}), Q(**{f"{due}__isnull": True})
+        return Timeliness(
+            **queryset.annotate(done_on=TruncDate(done, tzinfo=LOCAL_TZ)).aggregate(
+                in_time=Count("pk", filter=is_done & (no_due | Q(done_on__lte=F(due)))),
+                late=Count("pk", filter=is_done & Q(done_on__gt=F(due))),
+                overdue=Count("pk", filter=~is_done & Q(**{f"{due}__lt": today})),
+                pending=Count("pk", filter=~is_done & (no_due | Q(**{f"{due}__gte": today}))),
+            )
+        )
+
+    grouped = clues.order_by().values("district__code", "district__name").annotate(n=Count("pk"))
+    months = clues.order_by().annotate(month=TruncMonth("created_at", tzinfo=LOCAL_TZ)).values("month")
+    month_counts = {item["month"].date(): item["n"] for item in months.annotate(n=Count("pk"))}
+    transfers = Transfer.objects.filter(clue__in=clues.values("pk"))
+    suggestions = Suggestion.objects.filter(clue__in=clues.values("pk"))
+    closed = [Status.CLOSED, Status.FEEDBACK_GIVEN, Status.MERGED]
+    return {
+        **clues.aggregate(
+            clues=Count("pk"),
+            confidential=Count("pk", filter=Q(confidential=True)),
+            open=Count("pk", filter=~Q(status__in=closed)),
+        ),
+        "transfers": transfers.count(),
+        "suggestions": suggestions.count(),
+        "by_category": choice_rows("category", Category),
+        "by_district": sorted(
+            [Row(g["district__code"], g["district__name"] or OUTSIDE_DISTRICTS_LABEL, g["n"]) for g in grouped],
+            key=lambda row: (row.code is None, row.code or ""),
+        ),
+        "by_status": choice_rows("status", Status),
+        "by_source": choice_rows("source", Source),
+        "by_month": [Row(f"{m:%Y-%m}", f"{m.year}年{m.month}月", month_counts.get(m, 0)) for m in period.months()],
+        "first_answers": timeliness(transfers, "first_answer_at", "first_answer_due"),
+        "feedback": timeliness(transfers.filter(feedback_due__isnull=False), "feedback_at", "feedback_due"),
+        "suggestion_replies": timeliness(suggestions, "reply_at", "reply_due"),
+        "suggestions_escalated": suggestions.filter(escalated_at__isnull=False).count(),
+    }
+
+
+def test_the_one_statement_answers_what_the_queries_per_section_answered(people, clues):
+    proc = people["west_proc"]
+    yesterday = local_today() - datetime.timedelta(days=1)
+    for clue in sent_to_west_proc(people, 3):
+        clue_step(clue=clue, user=proc, step="accept")
+    Transfer.objects.filter(to_agency__code="990001-PROC").update(first_answer_due=yesterday)
+    Clue.objects.filter(pk=clues["west_discharge"].pk).update(
+        created_at=datetime.datetime(THIS_YEAR.start.year, 3, 31, 23, 30, tzinfo=SHANGHAI)
+    )
+    for who in ("west_ro", "east_ro", "west_proc", "city_proc"):
+        user = people[who]
+        for period in (THIS_YEAR, Period(THIS_YEAR.start, THIS_YEAR.start + datetime.timedelta(days=89))):
+            for today in (local_today(), local_today() + datetime.timedelta(days=400)):
+                figures = figures_compute(user=user, period=period, today=today)
+                expected = figures_by_the_orm(user, period, today)
+                assert {name: getattr(figures, name) for name in expected} == expected, (who, period, today)
+
+
+def test_the_figures_are_one_statement_whatever_the_number_of_clues(people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            figures_compute(user=people["city_proc"], period=THIS_YEAR)
+        return [query["sql"] for query in captured.captured_queries if "clues_clue" in query["sql"]]
+
+    few = statements()
+    sent_to_west_proc(people, 6)
+    many = statements()
+    assert len(few) == len(many) == 1

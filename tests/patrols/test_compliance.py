@@ -330,3 +330,63 @@ def test_api_compliance_is_in_the_openapi_schema(year):
     paths = schema.json()["paths"]
     assert {"/api/v1/compliance/", "/api/v1/focus/", "/api/v1/work-plans/"} <= set(paths)
     assert {"get", "post"} <= set(paths["/api/v1/focus/"])
+
+
+# --- At municipal scale (issue 10): pages, a fixed number of statements, reaches written by hand -------
+
+
+def test_api_pages_the_districts_and_counts_them_all(year):
+    client = client_for(year["city_proc"])
+    first = client.get(f"/api/v1/compliance/?year={YEAR}&limit=1").json()
+    assert first["count"] == 2 and first["previous"] is None
+    assert [row["district"]["code"] for row in first["districts"]] == ["990001"]
+    assert first["next"].endswith(f"/api/v1/compliance/?limit=1&offset=1&year={YEAR}")
+    # The districts lacking a joint patrol are those of the whole scope, on every page.
+    assert first["districts_lacking_joint_patrol"] == [{"code": "990002", "name": "乙区"}]
+    second = client.get(first["next"]).json()
+    assert [row["district"]["code"] for row in second["districts"]] == ["990002"]
+    assert second["next"] is None and second["previous"] is not None
+    everything = client.get(f"/api/v1/compliance/?year={YEAR}").json()
+    assert everything["districts"] == first["districts"] + second["districts"]
+    assert client.get(f"/api/v1/compliance/?year={YEAR}&limit=0").status_code == 400
+
+
+def test_the_page_size_is_a_setting(year, settings):
+    settings.COMPLIANCE_PAGE_SIZE = 1
+    body = client_for(year["city_proc"]).get(f"/api/v1/compliance/?year={YEAR}").json()
+    assert body["count"] == 2 and len(body["districts"]) == 1
+
+
+def test_reaches_written_by_hand_are_what_drf_wrote(year):
+    from rest_framework import serializers
+
+    from patrols.api.plans import ReachComplianceSerializer, ReachLevelRefSerializer
+
+    rows = by_code(compliance_compute(districts=District.objects.districts(), year=YEAR, today=JUDGED_ON))
+    reaches = [row for district in rows.values() for row in district.reaches]
+    assert any(row.first_patrolled_on for row in reaches) and any(row.first_patrolled_on is None for row in reaches)
+    for row in reaches:
+        by_drf = serializers.Serializer.to_representation(ReachComplianceSerializer(), row)
+        assert ReachComplianceSerializer(row).data == by_drf
+        by_drf = serializers.Serializer.to_representation(ReachLevelRefSerializer(), row.reach)
+        assert ReachLevelRefSerializer(row.reach).data == by_drf
+
+
+def test_the_api_takes_the_same_statements_whatever_the_districts_with_a_focus(year, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client_for(year["city_proc"]).get(f"/api/v1/compliance/?year={YEAR}")
+        assert response.status_code == 200
+        return len(captured.captured_queries)
+
+    def focus(code: str) -> None:
+        liaison = year["west_liaison"] if code == "990001" else member("east_liaison", "990002-LIAISON", "liaison")
+        focus_set(user=liaison, district=District.objects.get(code=code), year=YEAR, items=[("illegal_fishing", "")])
+
+    focus("990001")
+    one = statements()
+    focus("990002")
+    assert statements() == one
