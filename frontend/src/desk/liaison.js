@@ -55,7 +55,7 @@ async function start() {
 
   let me, categories, compliance;
   try {
-    [me, categories, compliance] = await Promise.all([get("me/"), get("categories/"), get("compliance/")]);
+    [me, categories, compliance] = await Promise.all([get("me/"), get("categories/"), everyDistrict()]);
   } catch (error) {
     fill(plans.body, failure(error));
     fill(tableBox, failure(error));
@@ -92,3 +92,15 @@ async function start() {
 }
 
 start();
+
+/** Compliance of every district in scope: the API pages the districts (COMPLIANCE_PAGE_SIZE), the map and
+ * the district choice need them all (a city has dozens). */
+async function everyDistrict() {
+  const first = await get("compliance/");
+  for (let page = first; page.next; ) {
+    const next = new URL(page.next, location.href);
+    page = await get(next.pathname + next.search);
+    first.districts.push(...page.districts);
+  }
+  return first;
+}
