@@ -388,6 +388,37 @@ def test_display_is_at_most_1600_px(people, finding, media):
         assert Image.open(io.BytesIO(f.read())).size == (1600, 1200)
 
 
+def test_a_12_mp_photo_is_decoded_once_at_half_scale_into_both_copies(people, finding, media, monkeypatch):
+    # A 4032×3024 sensor frame held upright (orientation 6). libjpeg decodes it once, at 1/2 scale
+    # (2016×1512 still covers the 1600 px display copy); both copies come from that one decode.
+    decoders = []
+    original_getdecoder = Image._getdecoder
+
+    def counting(mode, decoder_name, args, extra=()):  # noqa: ANN001, ANN202 - Pillow's signature
+        decoders.append((decoder_name, extra))
+        return original_getdecoder(mode, decoder_name, args, extra)
+
+    photo = uploaded(people, finding, phone_jpeg((4032, 3024)))
+    monkeypatch.setattr(Image, "_getdecoder", counting)
+    photo = photo_process(photo=photo)
+    monkeypatch.undo()
+    assert photo.status == PhotoStatus.DONE, photo.error
+    assert decoders == [("jpeg", (2, 0))]  # one decoder, scale 1/2
+    with photo.display.open("rb") as f:
+        display = Image.open(io.BytesIO(f.read()))
+    with photo.thumbnail.open("rb") as f:
+        thumbnail = Image.open(io.BytesIO(f.read()))
+    assert display.size == (1200, 1600) and thumbnail.size == (240, 320)
+    for copy in (display, thumbnail):
+        # Upright: the sensor's red top-left block is now at the top right, the rest stays blue.
+        assert copy.getpixel((copy.width - 3, 3))[0] > 200 and copy.getpixel((3, 3))[2] > 200
+        assert copy.getpixel((copy.width // 2, copy.height // 2))[2] > 200
+        # Plain baseline JPEG without metadata (progressive cost 25 ms a photo for 12 % of its size).
+        assert not {"progressive", "progression", "exif", "icc_profile", "comment"} & set(copy.info)
+    with photo.original.open("rb") as f:
+        assert hashlib.sha256(f.read()).hexdigest() == photo.sha256  # the original untouched
+
+
 def test_processing_twice_gives_the_same_files(people, finding, media):
     photo = photo_process(photo=uploaded(people, finding, phone_jpeg()))
     names = (photo.display.name, photo.thumbnail.name)
