@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from config.api_input import serializers
 from rivers.filters import BboxFilter
+from rivers.models import District
 from rivers.routing import RoutingError
 
 from ..filters import ClueFilter
@@ -125,10 +126,13 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 "registered_by",
                 "merged_into",
             )
+            # No boundary or line is shown with a clue: reading them cost a GEOS parse of every district's
+            # boundary (hundreds of vertices) for each clue of a page (issue 10: the clue list).
+            .defer("district__geom", "reach__geom", "water_body__geom", "merged_into__geom")
             .prefetch_related(
-                # The routing's reach and its districts, read once per page (not once per clue).
-                "reach__districts",
-                "water_body__districts",
+                # The routing's reach and its districts, read once per page (not once per clue), names only.
+                Prefetch("reach__districts", District.objects.only("code", "name")),
+                Prefetch("water_body__districts", District.objects.only("code", "name")),
                 "routing_copies",
                 Prefetch(
                     "transfers",

@@ -6,6 +6,7 @@ The world is tests.clues.conftest's: 甲区 990001 (0–10 km east of 106°E 29�
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.db import connection
@@ -101,6 +102,13 @@ def test_list_costs_the_same_queries_for_a_page_of_4_and_of_8(people, map_world)
             assert len(codes(client.get("/api/v1/clues/", {"limit": limit, "ordering": "code"}))) == limit
         counts.append(len(captured))
     assert counts[0] == counts[1], counts
+    # A page shows no boundary or line: none is read (a district's boundary is hundreds of vertices).
+    read_geometries = [
+        q["sql"] for q in captured if re.search(r'"rivers_(district|reach|waterbody)"\."geom"', q["sql"])
+    ]
+    assert not read_geometries, read_geometries
+    detail = client.get(f"/api/v1/clues/{map_world['west'][0].pk}/")
+    assert detail.status_code == 200 and detail.json()["district"]["code"] == "990001"
 
 
 def own_total(tile: bytes, layer: str) -> int:
