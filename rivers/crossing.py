@@ -118,9 +118,10 @@ WHERE t.id = given.id
 SHARES_STORE_SQL = "".join((SHARES_CTE, STORE_TAIL))
 
 
+# Only district-level areas count in the rule: a city's area (the whole map) is near everything.
 NEAR_DISTRICTS_SQL = """
 SELECT t.id FROM %(table)s t JOIN rivers_district d
-  ON d.id = ANY(%%(ids)s)
+  ON d.id = ANY(%%(ids)s::integer[]) AND d.level = 'district'
  AND t.geom && ST_Expand(d.geom, %%(margin)s)
  AND ST_DWithin(t.geom::geography, d.geom::geography, %%(buffer_m)s)
 """
