@@ -98,6 +98,7 @@ def staging_geometries(table: str, kind: str, *, geojson: bool, srid: int) -> li
     """
     assert table in STAGING_TABLES
     with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")  # the joins by code then know how many features there are
         cursor.execute(GEOMETRY_SQL % {"table": table}, {"geojson": geojson, "srid": srid})
         cursor.execute(UNFIT_SQL % {"table": table}, {"multi_type": MULTI_TYPES[kind]})
         return [row[0] for row in cursor.fetchall()]

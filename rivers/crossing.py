@@ -44,7 +44,8 @@ CLIP_MARGIN_DEGREES_PER_M = 1 / 40_000
 SHARES_CTE = """
 WITH item AS MATERIALIZED (
     SELECT t.id, %(course)s AS course
-    FROM %(table)s t JOIN unnest(%%(ids)s::integer[]) AS given(id) ON given.id = t.id
+    FROM %(table)s t
+    WHERE t.id = ANY(%%(ids)s::integer[])
 ),
 clipped AS MATERIALIZED (
     SELECT item.id AS item_id, item.course, d.id AS district_id,
@@ -109,11 +110,10 @@ stored AS (
 ),
 cross_district AS (SELECT item_id FROM kept GROUP BY item_id HAVING count(*) >= 2)
 UPDATE %(table)s t
-SET %(size)s = %(size_sql)s, is_cross_district = cross_district.item_id IS NOT NULL
-FROM unnest(%%(ids)s::integer[]) AS given(id) LEFT JOIN cross_district ON cross_district.item_id = given.id
-WHERE t.id = given.id
+SET %(size)s = %(size_sql)s, is_cross_district = t.id IN (SELECT item_id FROM cross_district)
+WHERE t.id = ANY(%%(ids)s::integer[])
   AND (t.%(size)s IS DISTINCT FROM %(size_sql)s
-       OR t.is_cross_district IS DISTINCT FROM (cross_district.item_id IS NOT NULL))
+       OR t.is_cross_district IS DISTINCT FROM (t.id IN (SELECT item_id FROM cross_district)))
 """
 SHARES_STORE_SQL = "".join((SHARES_CTE, STORE_TAIL))
 
