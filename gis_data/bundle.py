@@ -2,11 +2,19 @@
 
 Loading twice updates by `code`. The first bad feature stops the load with the file, the feature's
 index and code, and the reason; nothing of that load is kept.
+
+Districts, reaches and water bodies are loaded in bulk (gis_data.bulk): the properties are checked
+here, one cheap pass; the features go into a staging table with one COPY; geometries, upserts by
+code, chief assignments, access-change records and agencies are set-based SQL, so the number of
+statements does not grow with the number of features. Whenever a feature is found wanting, the
+features are judged one by one by the rules below (_features), which name the first bad one exactly
+as they always have. Only what the load changed is recomputed (rivers.crossing).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -14,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import CharField, Model
+from django.utils import timezone
 
 from patrols.models import PatrolRoute
 from rivers.chiefs import chief_assign
-from rivers.crossing import network_recompute_all
+from rivers.crossing import network_near, network_recompute_around
 from rivers.models import (
     AgencyKind,
     ChiefLevel,
@@ -30,18 +39,11 @@ from rivers.models import (
     WaterBody,
     WaterBodyKind,
 )
-from rivers.network import (
-    agencies_derive,
-    agency_upsert,
-    district_parent_set,
-    district_upsert,
-    reach_upsert,
-    river_upsert,
-    water_body_upsert,
-)
+from rivers.network import DERIVED_AGENCIES, agency_upsert
 
-from .geometry import GeometryProblem, to_storable
-from .readers import RawFeature, ReadError, read_geojson
+from .bulk import staging_copy, staging_create, staging_geometries, staging_repair
+from .geometry import WGS84, GeometryProblem, to_storable
+from .readers import RawFeature, ReadError, geometry_parse, read_geojson, read_geojson_lazy
 
 
 class BundleError(Exception):
@@ -65,6 +67,31 @@ def feature_error(path: Path, index: int, code: str, reason: str) -> BundleError
     return BundleError(f"{path.name}: 第 {index} 个要素 feature index {index} (code {code or '∅'}): {reason}")
 
 
+def _limits(model: type[Model] | None) -> dict[str, int]:
+    return {
+        field.name: field.max_length
+        for field in (model._meta.get_fields() if model else ())
+        if isinstance(field, CharField) and field.max_length
+    }
+
+
+def _property_problem(raw: RawFeature, required: tuple[str, ...], limits: dict[str, int], seen: set[str]) -> str:
+    """Return what is wrong with a feature apart from its geometry ("" when nothing), in the order
+    the checks have always run: unreadable, a required property missing, too long, a duplicate code."""
+    if raw.problem:
+        return raw.problem
+    for name in required:
+        if not text(raw, name):
+            return f"缺少属性 / missing property '{name}'"
+    for name, limit in limits.items():
+        if len(str(raw.properties.get(name) or "")) > limit:
+            return f"属性 '{name}' 超过 {limit} 个字符 / property '{name}' longer than {limit}"
+    if raw.code in seen:
+        return "代码重复 / duplicate code in this file"
+    seen.add(raw.code)
+    return ""
+
+
 def _features(
     path: Path,
     kind: str,
@@ -79,11 +106,7 @@ def _features(
     formats itself and passes them in, `path` then only naming the file in messages. Text
     properties are checked against the lengths `model` allows.
     """
-    limits = {
-        field.name: field.max_length
-        for field in (model._meta.get_fields() if model else ())
-        if isinstance(field, CharField) and field.max_length
-    }
+    limits = _limits(model)
     if raw_features is None:
         try:
             raw_features = list(read_geojson(path))
@@ -91,22 +114,10 @@ def _features(
             raise BundleError(f"{path.name}: {exc}") from exc
     seen: set[str] = set()
     for raw in raw_features:
-        if raw.problem:
-            raise feature_error(path, raw.index, raw.code, raw.problem)
-        for name in required:
-            if not text(raw, name):
-                raise feature_error(path, raw.index, raw.code, f"缺少属性 / missing property '{name}'")
-        for name, limit in limits.items():
-            if len(str(raw.properties.get(name) or "")) > limit:
-                raise feature_error(
-                    path,
-                    raw.index,
-                    raw.code,
-                    f"属性 '{name}' 超过 {limit} 个字符 / property '{name}' longer than {limit}",
-                )
-        if raw.code in seen:
-            raise feature_error(path, raw.index, raw.code, "代码重复 / duplicate code in this file")
-        seen.add(raw.code)
+        raw = geometry_parse(raw)
+        problem = _property_problem(raw, required, limits, seen)
+        if problem:
+            raise feature_error(path, raw.index, raw.code, problem)
         try:
             geom = to_storable(raw.geometry, kind)
         except GeometryProblem as exc:
@@ -120,58 +131,372 @@ def text(raw: RawFeature, name: str) -> str:
     return "" if value is None else str(value).strip()
 
 
+@functools.cache
+def _allowed(choices: type) -> frozenset[str]:
+    return frozenset(choices.values)  # TextChoices.values builds a new list at every call
+
+
 def _choice(path: Path, raw: RawFeature, name: str, choices: type, default: str | None = None) -> str:
     value = str(raw.properties.get(name) or default or "").strip()
-    if value not in choices.values:
+    if value not in _allowed(choices):
         allowed = " | ".join(choices.values)
         raise feature_error(path, raw.index, raw.code, f"属性 '{name}' 的值 {value!r} 无效 / must be one of {allowed}")
     return value
 
 
-def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> list[District]:
-    loaded: list[tuple[District, str | None, RawFeature]] = []
-    for raw, geom in _features(path, "polygon", ("code", "name"), raw_features, model=District):
+@dataclass
+class Loaded:
+    """What a bulk loader changed, for the recompute: the ids of the items new or whose geometry (for
+    districts: or level) changed, and for districts the reaches and water bodies found near their
+    boundaries before the change."""
+
+    changed_ids: list[int] = field(default_factory=list)
+    near_before: tuple[set[int], set[int]] = field(default_factory=lambda: (set(), set()))
+
+
+def _stage(
+    table: str,
+    path: Path,
+    kind: str,
+    required: tuple[str, ...],
+    model: type[Model],
+    raw_features: list[RawFeature] | None,
+    values: Callable[[RawFeature], tuple],
+) -> None:
+    """Check the features and put them into the staging table `table` with storable geometries.
+
+    `values` checks a feature's layer-specific properties (raising BundleError) and returns its
+    staging values after idx and code: name, level, river, river_key, chief, kind, parent, district.
+    Raises BundleError naming the first bad feature, as _features and `values` judge it.
+    """
+    if raw_features is None:
+        try:
+            raw_features = read_geojson_lazy(path)
+        except ReadError as exc:
+            raise BundleError(f"{path.name}: {exc}") from exc
+
+    def judge(features: list[RawFeature]) -> list[Any]:
+        """Judge features one by one as the loaders always have; raise at the first bad one."""
+        storable = []
+        for raw, geom in _features(path, kind, required, features, model=model):
+            values(raw)
+            storable.append(geom)
+        return storable
+
+    limits, seen, rows = _limits(model), set(), []
+    for raw in raw_features:
+        # A feature found wanting: judge them all in order, for the first bad one may be an earlier
+        # feature whose geometry is bad. Should judge find nothing, this feature's problem stands.
+        problem = _property_problem(raw, required, limits, seen)
+        if problem:
+            judge(raw_features)
+            raise feature_error(path, raw.index, raw.code, problem)
+        try:
+            staged = values(raw)
+        except BundleError:
+            judge(raw_features)
+            raise
+        rows.append((raw.index, raw.code, *staged, raw.source or raw.geometry.hexewkb.decode()))
+    staging_create(table)
+    staging_copy(table, rows)
+    lazy = any(raw.source for raw in raw_features)
+    srid = raw_features[0].srid if lazy else WGS84
+    try:
+        with transaction.atomic():
+            unfit = staging_geometries(table, kind, geojson=lazy, srid=srid)
+    except DatabaseError:
+        # A geometry the database cannot parse or transform: name it as the readers do; should every
+        # feature pass, load the geometries as GEOS made them.
+        storable = judge(raw_features)
+        staging_create(table)
+        staging_copy(table, [(*row[:-1], geom.hexewkb.decode()) for row, geom in zip(rows, storable, strict=True)])
+        unfit = staging_geometries(table, kind, geojson=False, srid=WGS84)
+    if unfit:
+        by_index = {raw.index: raw for raw in raw_features}
+        repaired = {}
+        for index in unfit:  # in order: the first that cannot be stored is the first bad feature
+            raw = geometry_parse(by_index[index])
+            if raw.problem:
+                raise feature_error(path, raw.index, raw.code, raw.problem)
+            try:
+                repaired[index] = to_storable(raw.geometry, kind).hexewkb.decode()
+            except GeometryProblem as exc:
+                raise feature_error(path, raw.index, raw.code, str(exc)) from exc
+        staging_repair(table, repaired)
+
+
+def _sql(statement: str, params: dict | None = None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+def _count(report: BundleReport, layer: str, table: str) -> None:
+    (created, updated), *_ = _sql(
+        f"SELECT count(*) FILTER (WHERE existing_id IS NULL), count(*) FILTER (WHERE existing_id IS NOT NULL) "  # noqa: S608
+        f"FROM {table}"
+    )
+    report.created[layer] += created
+    report.updated[layer] += updated
+
+
+def _changed_ids(table: str, target: str) -> list[int]:
+    rows = _sql(f"SELECT t.id FROM {table} s JOIN {target} t ON t.code = s.code WHERE s.changed ORDER BY s.idx")  # noqa: S608
+    return [row[0] for row in rows]
+
+
+# Which staged items exist, and whether their geometry (districts: or level) changes.
+MARK_SQL = """
+UPDATE %(table)s s SET existing_id = t.id, old_level = t.level,
+       changed = ST_AsEWKB(t.geom) <> ST_AsEWKB(s.geom) %(also)s
+FROM %(target)s t WHERE t.code = s.code
+"""
+
+# A district as rivers.access records it: {"id", "name": str(district)}.
+DISTRICT_REPR = "jsonb_build_object('id', %(d)s.id, 'name', %(d)s.name || ' (' || %(d)s.code || ')')"
+
+DISTRICTS_UPSERT_SQL = """
+INSERT INTO rivers_district (code, name, level, geom)
+SELECT code, name, level, geom FROM load_districts ORDER BY idx
+ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level, geom = EXCLUDED.geom
+"""
+
+# rivers.network._recorded_upsert's records: an added district, or a change of its level.
+DISTRICTS_RECORD_SQL = """
+INSERT INTO rivers_accesschange (at, actor_id, action, subject, object_id, object_repr, before, after)
+SELECT %(at)s, NULL, CASE WHEN s.existing_id IS NULL THEN 'add' ELSE 'change' END, 'rivers.district', d.id::text,
+       left(d.name || ' (' || d.code || ')', 200),
+       CASE WHEN s.existing_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('level', s.old_level) END,
+       CASE WHEN s.existing_id IS NULL THEN jsonb_build_object('level', d.level, 'parent', NULL)
+            ELSE jsonb_build_object('level', d.level) END
+FROM load_districts s JOIN rivers_district d ON d.code = s.code
+WHERE s.existing_id IS NULL OR s.old_level IS DISTINCT FROM s.level
+ORDER BY s.idx
+"""
+
+DISTRICTS_BAD_PARENT_SQL = """
+SELECT s.idx, s.code, s.parent, p.id IS NULL
+FROM load_districts s LEFT JOIN rivers_district p ON p.code = s.parent
+WHERE s.parent IS NOT NULL AND (p.id IS NULL OR p.code = s.code)
+ORDER BY s.idx LIMIT 1
+"""
+
+# rivers.network.district_parent_set: the parent set, each change recorded.
+DISTRICTS_PARENT_SQL = (
+    """
+WITH target AS (
+    SELECT s.idx, d.id, d.parent_id AS old_parent_id, p.id AS parent_id
+    FROM load_districts s JOIN rivers_district d ON d.code = s.code LEFT JOIN rivers_district p ON p.code = s.parent
+    WHERE d.parent_id IS DISTINCT FROM p.id
+),
+recorded AS (
+    INSERT INTO rivers_accesschange (at, actor_id, action, subject, object_id, object_repr, before, after)
+    SELECT %(at)s, NULL, 'change', 'rivers.district', d.id::text, left(d.name || ' (' || d.code || ')', 200),
+           jsonb_build_object('parent', CASE WHEN old.id IS NULL THEN NULL ELSE """
+    + DISTRICT_REPR % {"d": "old"}
+    + """ END),
+           jsonb_build_object('parent', CASE WHEN new.id IS NULL THEN NULL ELSE """
+    + DISTRICT_REPR % {"d": "new"}
+    + """ END)
+    FROM target t JOIN rivers_district d ON d.id = t.id
+    LEFT JOIN rivers_district old ON old.id = t.old_parent_id LEFT JOIN rivers_district new ON new.id = t.parent_id
+    ORDER BY t.idx
+)
+UPDATE rivers_district d SET parent_id = t.parent_id FROM target t WHERE d.id = t.id
+"""
+)
+
+
+def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> Loaded:
+    def values(raw: RawFeature) -> tuple:
         level = _choice(path, raw, "level", DistrictLevel, default=DistrictLevel.DISTRICT)
-        district, created = district_upsert(code=raw.code, name=text(raw, "name"), level=level, geom=geom)
-        report.count("districts", created)
         parent = raw.properties.get("parent")
-        loaded.append((district, str(parent).strip() if parent else None, raw))
+        parent_code = (str(parent).strip() if parent else None) or None
+        return (text(raw, "name"), level, None, None, None, None, parent_code, None)
+
+    _stage("load_districts", path, "polygon", ("code", "name"), District, raw_features, values)
+    _sql(MARK_SQL % {"table": "load_districts", "target": "rivers_district", "also": "OR t.level <> s.level"})
+    changed_before = _changed_ids("load_districts", "rivers_district")
+    near_before = network_near(changed_before)
+    at = timezone.now()
+    _sql(DISTRICTS_UPSERT_SQL)
+    _sql(DISTRICTS_RECORD_SQL, {"at": at})
     # Parents are set once every district of the file exists, so the file's order does not matter.
-    for district, parent_code, raw in loaded:
-        parent = None
-        if parent_code:
-            parent = District.objects.filter(code=parent_code).first()
-            if parent is None:
-                raise feature_error(path, raw.index, raw.code, f"上级代码不存在 / unknown parent '{parent_code}'")
-            if parent.pk == district.pk:
-                raise feature_error(path, raw.index, raw.code, "上级不能是自身 / parent is itself")
-        district_parent_set(district, parent)
-    return [district for district, _, _ in loaded]
+    bad = _sql(DISTRICTS_BAD_PARENT_SQL)
+    if bad:
+        index, code, parent_code, unknown = bad[0]
+        reason = f"上级代码不存在 / unknown parent '{parent_code}'" if unknown else "上级不能是自身 / parent is itself"
+        raise feature_error(path, index, code, reason)
+    _sql(DISTRICTS_PARENT_SQL, {"at": at})
+    _count(report, "districts", "load_districts")
+    return Loaded(_changed_ids("load_districts", "rivers_district"), near_before)
 
 
-def _load_reaches(
-    path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None
-) -> list[tuple[Reach, str, RawFeature]]:
-    """Load the reaches; return the chiefs named in their `chief` property, to assign afterwards."""
-    named_chiefs = []
-    for raw, geom in _features(path, "line", ("code", "name", "river"), raw_features, model=Reach):
+# rivers.network.agencies_derive, set-based: every city and district of the staged districts (with
+# `every` false: only those that have no agency yet) gets its procuratorate, river office and liaison
+# office; each agency added, or whose kind or district changes, is recorded as rivers.network does.
+AGENCIES_DERIVE_SQL = (
+    """
+WITH wanted AS (
+    SELECT s.idx, k.ord, d.id AS district_id, d.code || '-' || k.suffix AS code, k.kind,
+           replace(k.template, '{name}', d.name) AS name
+    FROM load_districts s JOIN rivers_district d ON d.code = s.code
+    CROSS JOIN unnest(%(suffixes)s::text[], %(kinds)s::text[], %(templates)s::text[])
+               WITH ORDINALITY AS k(suffix, kind, template, ord)
+    WHERE d.level IN ('city', 'district')
+      AND (%(every)s OR NOT EXISTS (SELECT 1 FROM rivers_agency a WHERE a.district_id = d.id))
+),
+compared AS (
+    SELECT w.*, a.id AS existing_id, a.kind AS old_kind, a.district_id AS old_district_id
+    FROM wanted w LEFT JOIN rivers_agency a ON a.code = w.code
+),
+upserted AS (
+    INSERT INTO rivers_agency (code, name, kind, district_id)
+    SELECT code, name, kind, district_id FROM compared ORDER BY idx, ord
+    ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind, district_id = EXCLUDED.district_id
+    RETURNING id, code
+)
+INSERT INTO rivers_accesschange (at, actor_id, action, subject, object_id, object_repr, before, after)
+SELECT %(at)s, NULL, CASE WHEN c.existing_id IS NULL THEN 'add' ELSE 'change' END, 'rivers.agency', u.id::text,
+       left(c.name, 200),
+       CASE WHEN c.existing_id IS NULL THEN '{}'::jsonb ELSE jsonb_strip_nulls(jsonb_build_object(
+           'kind', CASE WHEN c.old_kind <> c.kind THEN c.old_kind END,
+           'district', CASE WHEN c.old_district_id <> c.district_id THEN """
+    + DISTRICT_REPR % {"d": "old"}
+    + """ END)) END,
+       CASE WHEN c.existing_id IS NULL THEN jsonb_build_object('kind', c.kind, 'district', """
+    + DISTRICT_REPR % {"d": "d"}
+    + """)
+            ELSE jsonb_strip_nulls(jsonb_build_object(
+                'kind', CASE WHEN c.old_kind <> c.kind THEN c.kind END,
+                'district', CASE WHEN c.old_district_id <> c.district_id THEN """
+    + DISTRICT_REPR % {"d": "d"}
+    + """ END)) END
+FROM compared c JOIN upserted u ON u.code = c.code JOIN rivers_district d ON d.id = c.district_id
+LEFT JOIN rivers_district old ON old.id = c.old_district_id
+WHERE c.existing_id IS NULL OR c.old_kind <> c.kind OR c.old_district_id <> c.district_id
+ORDER BY c.idx, c.ord
+"""
+)
+
+
+def agencies_derive_staged(*, every: bool) -> None:
+    """Derive the agencies of the districts just loaded (DESIGN §6), in one statement."""
+    _sql(
+        AGENCIES_DERIVE_SQL,
+        {
+            "suffixes": [suffix for suffix, _, _ in DERIVED_AGENCIES],
+            "kinds": [str(kind) for _, kind, _ in DERIVED_AGENCIES],
+            "templates": [template for _, _, template in DERIVED_AGENCIES],
+            "every": every,
+            "at": timezone.now(),
+        },
+    )
+
+
+RIVERS_UPSERT_SQL = """
+INSERT INTO rivers_river (code, name)
+SELECT DISTINCT ON (river_key) river_key, river FROM load_reaches ORDER BY river_key, idx DESC
+ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name WHERE rivers_river.name IS DISTINCT FROM EXCLUDED.name
+"""
+
+REACHES_UPSERT_SQL = """
+INSERT INTO rivers_reach (code, name, river_id, level, geom, length_m, is_cross_district)
+SELECT s.code, s.name, r.id, s.level, s.geom, 0, false
+FROM load_reaches s JOIN rivers_river r ON r.code = s.river_key ORDER BY s.idx
+ON CONFLICT (code) DO UPDATE
+SET name = EXCLUDED.name, river_id = EXCLUDED.river_id, level = EXCLUDED.level, geom = EXCLUDED.geom
+"""
+
+
+def _load_reaches(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> Loaded:
+    """Load the reaches; the chiefs named in their `chief` property are assigned by named_chiefs_assign."""
+
+    def values(raw: RawFeature) -> tuple:
         level = _choice(path, raw, "level", ChiefLevel)
-        river = river_upsert(name=text(raw, "river"), code=text(raw, "river_code") or None)
-        reach, created = reach_upsert(code=raw.code, name=text(raw, "name"), river=river, level=level, geom=geom)
-        report.count("reaches", created)
-        if text(raw, "chief"):
-            named_chiefs.append((reach, text(raw, "chief"), raw))
-    return named_chiefs
+        river = text(raw, "river")
+        return (text(raw, "name"), level, river, text(raw, "river_code") or river, text(raw, "chief"), None, None, None)
+
+    _stage("load_reaches", path, "line", ("code", "name", "river"), Reach, raw_features, values)
+    _sql(MARK_SQL % {"table": "load_reaches", "target": "rivers_reach", "also": ""})
+    _sql(RIVERS_UPSERT_SQL)
+    _sql(REACHES_UPSERT_SQL)
+    _count(report, "reaches", "load_reaches")
+    return Loaded(_changed_ids("load_reaches", "rivers_reach"))
 
 
-def _load_water_bodies(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> None:
-    for raw, geom in _features(path, "polygon", ("code", "name"), raw_features, model=WaterBody):
+# rivers.chiefs.chief_assign for every reach naming a chief, from today: nothing when that person
+# serves already or was assigned from today; else the serving chief's term closes the day before
+# (refused when it began today or later) and a new assignment starts.
+NAMED_PENDING = """
+WITH pending AS (
+    SELECT s.idx, s.code, s.chief, s.level, t.id AS reach_id
+    FROM load_reaches s JOIN rivers_reach t ON t.code = s.code
+    WHERE s.chief <> ''
+      AND NOT EXISTS (SELECT 1 FROM rivers_chiefassignment c
+                      WHERE c.reach_id = t.id AND c.role = 'chief' AND c.end_date IS NULL AND c.person_name = s.chief)
+      AND NOT EXISTS (SELECT 1 FROM rivers_chiefassignment c
+                      WHERE c.reach_id = t.id AND c.role = 'chief' AND c.person_name = s.chief
+                        AND c.start_date = %(today)s)
+)
+"""
+NAMED_REFUSED_SQL = "".join(
+    (
+        NAMED_PENDING,
+        """SELECT p.idx, p.code, c.person_name, c.start_date FROM pending p
+JOIN rivers_chiefassignment c ON c.reach_id = p.reach_id AND c.role = 'chief' AND c.end_date IS NULL
+WHERE c.start_date >= %(today)s ORDER BY p.idx LIMIT 1""",
+    )
+)
+NAMED_CLOSE_SQL = "".join(
+    (
+        NAMED_PENDING,
+        """UPDATE rivers_chiefassignment c SET end_date = %(today)s::date - 1 FROM pending p
+WHERE c.reach_id = p.reach_id AND c.role = 'chief' AND c.end_date IS NULL""",
+    )
+)
+NAMED_ASSIGN_SQL = "".join(
+    (
+        NAMED_PENDING,
+        """INSERT INTO rivers_chiefassignment (reach_id, water_body_id, person_name, user_id, role, level, start_date,
+                                    end_date)
+SELECT reach_id, NULL, chief, NULL, 'chief', level, %(today)s, NULL FROM pending ORDER BY idx""",
+    )
+)
+
+
+def named_chiefs_assign(path: Path) -> None:
+    """Make the chief each staged reach names its serving chief from today (rivers.chiefs.chief_assign)."""
+    params = {"today": datetime.date.today()}
+    refused = _sql(NAMED_REFUSED_SQL, params)
+    if refused:
+        index, code, serving, since = refused[0]
+        raise feature_error(path, index, code, f"{serving} serves from {since}; a new chief must start after that")
+    _sql(NAMED_CLOSE_SQL, params)
+    _sql(NAMED_ASSIGN_SQL, params)
+
+
+WATER_BODIES_UPSERT_SQL = """
+INSERT INTO rivers_waterbody (code, name, kind, level, geom, area_m2, is_cross_district)
+SELECT code, name, kind, level, geom, 0, false FROM load_waterbodies ORDER BY idx
+ON CONFLICT (code) DO UPDATE
+SET name = EXCLUDED.name, kind = EXCLUDED.kind, level = EXCLUDED.level, geom = EXCLUDED.geom
+"""
+
+
+def _load_water_bodies(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> Loaded:
+    def values(raw: RawFeature) -> tuple:
         kind = _choice(path, raw, "kind", WaterBodyKind, default=WaterBodyKind.RESERVOIR)
         level = str(raw.properties.get("level") or "")
-        if level and level not in ChiefLevel.values:
+        if level and level not in _allowed(ChiefLevel):
             raise feature_error(path, raw.index, raw.code, f"属性 'level' 的值 {level!r} 无效 / invalid level")
-        _, created = water_body_upsert(code=raw.code, name=text(raw, "name"), kind=kind, geom=geom, level=level)
-        report.count("water bodies", created)
+        return (text(raw, "name"), level, None, None, None, kind, None, None)
+
+    _stage("load_waterbodies", path, "polygon", ("code", "name"), WaterBody, raw_features, values)
+    _sql(MARK_SQL % {"table": "load_waterbodies", "target": "rivers_waterbody", "also": ""})
+    _sql(WATER_BODIES_UPSERT_SQL)
+    _count(report, "water bodies", "load_waterbodies")
+    return Loaded(_changed_ids("load_waterbodies", "rivers_waterbody"))
 
 
 def _load_routes(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> None:
@@ -259,21 +584,22 @@ def bundle_load(directory: Path) -> BundleReport:
     if (directory / "agencies.json").is_file():
         _load_agencies(directory / "agencies.json", report)
     else:
-        agencies_derive(districts)
-    named_chiefs = _load_reaches(directory / "reaches.geojson", report)
-    optional: list[tuple[str, Callable[[Path, BundleReport], None]]] = [
-        ("waterbodies.geojson", _load_water_bodies),
-        ("chiefs.json", _load_chiefs),
-        ("routes.geojson", _load_routes),
-    ]
-    for name, load in optional:
-        if (directory / name).is_file():
-            load(directory / name, report)
+        agencies_derive_staged(every=True)
+    reaches = _load_reaches(directory / "reaches.geojson", report)
+    water_bodies = Loaded()
+    if (directory / "waterbodies.geojson").is_file():
+        water_bodies = _load_water_bodies(directory / "waterbodies.geojson", report)
+    if (directory / "chiefs.json").is_file():
+        _load_chiefs(directory / "chiefs.json", report)
+    if (directory / "routes.geojson").is_file():
+        _load_routes(directory / "routes.geojson", report)
     # A reach's `chief` property names its current chief; chiefs.json, with dates, goes first.
-    for reach, person_name, raw in named_chiefs:
-        try:
-            chief_assign(reach=reach, person_name=person_name, level=reach.level, start_date=datetime.date.today())
-        except ValueError as exc:
-            raise feature_error(directory / "reaches.geojson", raw.index, raw.code, str(exc)) from exc
-    network_recompute_all()
+    named_chiefs_assign(directory / "reaches.geojson")
+    # Only what this load changed: its new or moved reaches and water bodies, and those near the
+    # districts it added, moved or re-levelled (by their old and new boundaries).
+    near_reaches, near_bodies = districts.near_before
+    network_recompute_around(
+        districts.changed_ids,
+        also=(set(reaches.changed_ids) | near_reaches, set(water_bodies.changed_ids) | near_bodies),
+    )
     return report

@@ -16,35 +16,35 @@ from typing import Any
 from django.db import transaction
 
 from rivers.crossing import network_recompute_around, reaches_recompute, water_bodies_recompute
-from rivers.models import District, Reach, WaterBody
-from rivers.network import agencies_derive
 
 from .bundle import (
     BundleError,
     BundleReport,
+    Loaded,
     _load_districts,
     _load_reaches,
     _load_routes,
     _load_water_bodies,
+    agencies_derive_staged,
 )
 from .coords import Srid
 from .ogr import read_ogr
 from .readers import RawFeature, ReadError
 
 
-def _districts_after(districts: list[District], codes: list[str]) -> None:
+def _districts_after(loaded: Loaded, codes: list[str]) -> None:
     # A district new to the system gets the agencies routing needs (DESIGN §6: <code>-PROC, ...);
     # one that already has agencies keeps exactly those.
-    agencies_derive([d for d in districts if not d.agencies.exists()])
-    network_recompute_around([d.pk for d in districts])
+    agencies_derive_staged(every=False)
+    network_recompute_around(loaded.changed_ids, also=loaded.near_before)
 
 
-def _reaches_after(_: Any, codes: list[str]) -> None:
-    reaches_recompute(Reach.objects.filter(code__in=codes).values_list("pk", flat=True))
+def _reaches_after(loaded: Loaded, codes: list[str]) -> None:
+    reaches_recompute(loaded.changed_ids)
 
 
-def _water_bodies_after(_: Any, codes: list[str]) -> None:
-    water_bodies_recompute(WaterBody.objects.filter(code__in=codes).values_list("pk", flat=True))
+def _water_bodies_after(loaded: Loaded, codes: list[str]) -> None:
+    water_bodies_recompute(loaded.changed_ids)
 
 
 def _routes_after(_: Any, codes: list[str]) -> None:

@@ -31,6 +31,10 @@ class RawFeature:
     properties: dict[str, Any]
     geometry: GEOSGeometry | None  # in EPSG:4326; None with `problem` set when unusable
     problem: str = ""
+    # A GeoJSON geometry not parsed yet (read_geojson_lazy): its text and the SRID of its file. The
+    # bulk loader parses it in the database; geometry_parse parses it here when a message is needed.
+    source: str = ""
+    srid: int = WGS84
 
     @property
     def code(self) -> str:
@@ -69,8 +73,8 @@ def to_wgs84(geom: GEOSGeometry, srid: int) -> GEOSGeometry:
     return geom
 
 
-def read_geojson(path: Path) -> Iterator[RawFeature]:
-    """Yield the features of a GeoJSON FeatureCollection, geometries transformed to 4326."""
+def _geojson_features(path: Path) -> tuple[list[Any], int]:
+    """Return the raw features of a GeoJSON FeatureCollection file and the SRID it declares."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -82,22 +86,44 @@ def read_geojson(path: Path) -> Iterator[RawFeature]:
     features = document.get("features")
     if not isinstance(features, list):
         raise ReadError("缺少 features 数组 / missing features array")
-    srid = geojson_srid(document)
+    return features, geojson_srid(document)
+
+
+def _lazy_feature(index: int, feature: Any, srid: int) -> RawFeature:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        return RawFeature(index, {}, None, "不是 GeoJSON Feature / not a GeoJSON Feature")
+    properties = feature.get("properties") or {}
+    if not isinstance(properties, dict):
+        return RawFeature(index, {}, None, "properties 不是对象 / properties is not an object")
+    geometry = feature.get("geometry")
+    if not geometry:
+        return RawFeature(index, properties, None, "缺少几何 / missing geometry")
+    return RawFeature(index, properties, None, source=json.dumps(geometry), srid=srid)
+
+
+def geometry_parse(raw: RawFeature) -> RawFeature:
+    """Return `raw` with its GeoJSON source parsed into a GEOS geometry in 4326 (or its problem set)."""
+    if not raw.source or raw.problem:
+        return raw
+    try:
+        geom = to_wgs84(GEOSGeometry(raw.source), raw.srid)
+    except (GEOSException, GDALException, ValueError, TypeError) as exc:
+        return RawFeature(raw.index, raw.properties, None, f"几何格式错误 / malformed geometry: {exc}")
+    return RawFeature(raw.index, raw.properties, geom)
+
+
+def read_geojson_lazy(path: Path) -> list[RawFeature]:
+    """Return the features of a GeoJSON FeatureCollection, each geometry kept as GeoJSON text.
+
+    The same features and problems as read_geojson, but without parsing the geometries here: the bulk
+    loader parses them in the database (ST_GeomFromGeoJSON), which is many times faster.
+    """
+    features, srid = _geojson_features(path)
+    return [_lazy_feature(index, feature, srid) for index, feature in enumerate(features)]
+
+
+def read_geojson(path: Path) -> Iterator[RawFeature]:
+    """Yield the features of a GeoJSON FeatureCollection, geometries transformed to 4326."""
+    features, srid = _geojson_features(path)
     for index, feature in enumerate(features):
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            yield RawFeature(index, {}, None, "不是 GeoJSON Feature / not a GeoJSON Feature")
-            continue
-        properties = feature.get("properties") or {}
-        if not isinstance(properties, dict):
-            yield RawFeature(index, {}, None, "properties 不是对象 / properties is not an object")
-            continue
-        geometry = feature.get("geometry")
-        if not geometry:
-            yield RawFeature(index, properties, None, "缺少几何 / missing geometry")
-            continue
-        try:
-            geom = to_wgs84(GEOSGeometry(json.dumps(geometry)), srid)
-        except (GEOSException, GDALException, ValueError, TypeError) as exc:
-            yield RawFeature(index, properties, None, f"几何格式错误 / malformed geometry: {exc}")
-            continue
-        yield RawFeature(index, properties, geom)
+        yield geometry_parse(_lazy_feature(index, feature, srid))
