@@ -14,7 +14,7 @@ from leaflet.admin import LeafletGeoAdmin
 
 from .access import access_change_record, guarded_fields, guarded_values, is_system_admin
 from .chiefs import chief_assign
-from .crossing import network_recompute_around, reaches_recompute, water_bodies_recompute
+from .crossing import network_near, network_recompute_around, reaches_recompute, water_bodies_recompute
 from .models import AccessAction, AccessChange, Agency, ChiefAssignment, District, Membership, Reach, River, WaterBody
 
 
@@ -107,10 +107,13 @@ class DistrictAdmin(AccessRecordedAdmin, LeafletGeoAdmin):
     autocomplete_fields = ["parent"]
 
     def save_model(self, request, obj, form, change):
+        moved = "geom" in form.changed_data or "level" in form.changed_data
         with transaction.atomic():
+            # What lay near the old boundary, as the loaders look before they change a district.
+            before = network_near([obj.pk]) if change and moved else ((), ())
             super().save_model(request, obj, form, change)
-            if "geom" in form.changed_data or "level" in form.changed_data:
-                network_recompute_around([obj.pk])
+            if moved:
+                network_recompute_around([obj.pk], also=before)
 
 
 @admin.register(Agency)
