@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.contrib.gis.geos import LineString, MultiLineString, Point, Polygon
+from django.contrib.gis.geos import MultiLineString, Point
 from django.utils import timezone
 
 from clues.models import Clue
@@ -130,17 +130,13 @@ WORK_POINTS = (
 
 
 def _point_on(code: str, along: float) -> Point:
-    """A point `along` the reach `code` (or a water body's representative point)."""
+    """A point `along` the reach `code` (its longest part), or a water body's point on its surface."""
     reach = Reach.objects.filter(code=code).only("geom").first()
     if reach is None:
-        body = WaterBody.objects.only("geom").get(code=code)
-        geom = body.geom
-        inside = geom.point_on_surface if isinstance(geom, Polygon) or geom.geom_type.endswith("Polygon") else geom
-        return Point(inside.x, inside.y, srid=geom.srid)
+        return WaterBody.objects.only("geom").get(code=code).geom.point_on_surface
     line = reach.geom
     if isinstance(line, MultiLineString):
         line = max(line, key=lambda part: part.length)
-    assert isinstance(line, LineString)
     point = line.interpolate_normalized(along)
     return Point(point.x, point.y, srid=reach.geom.srid)
 
