@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import connection, transaction
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -110,19 +107,6 @@ def step_response(call):  # noqa: ANN001, ANN201
         raise ValidationError(exc.errors) from exc
 
 
-@contextmanager
-def joins_as_written():
-    """Run the enclosed reads with their joins in the order the ORM wrote them: a clue first, then what
-    it names, each by primary key. Left free, PostgreSQL planned the nine-table join of a page by its
-    statistics; right after a load, before they caught up, each table looked like one row and it joined
-    the agencies, users and reaches to one another before the clues: 30 s for a page of 1,000 clues
-    (the CI run of stop 12). Planning that join also cost more than running it (issue 10)."""
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL join_collapse_limit = 1")
-        yield
-
-
 def with_related(clues):  # noqa: ANN001, ANN201 - a clue queryset
     """`clues` with what a clue's answer names: its agencies, reach, district and transfers, in a fixed
     number of statements."""
@@ -171,19 +155,15 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         with without_jit():
             return super().list(request, *args, **kwargs)
 
-    def retrieve(self, request, *args, **kwargs):
-        with joins_as_written():
-            return super().retrieve(request, *args, **kwargs)
-
     def paginate_queryset(self, queryset):
-        """The page's clues are chosen by the rule, the filters and the order alone, then read with what
-        they name by primary key, the joins in the order written (joins_as_written)."""
+        """The page's clues are chosen by the rule, the filters and the order alone (one table), then read
+        with what they name by primary key: in one statement, the rule's subplans sat among nine joins
+        whose planning alone cost more than running them (issue 10)."""
         ids = super().paginate_queryset(queryset.prefetch_related(None).values_list("pk", flat=True))
         if ids is None:
             return None
         ids = list(ids)
-        with joins_as_written():
-            found = {clue.pk: clue for clue in with_related(Clue.objects.filter(pk__in=ids))}
+        found = {clue.pk: clue for clue in with_related(Clue.objects.filter(pk__in=ids))}
         return [found[pk] for pk in ids]
 
     @extend_schema(
