@@ -164,7 +164,7 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             return None
         ids = list(ids)
         found = {clue.pk: clue for clue in with_related(Clue.objects.filter(pk__in=ids))}
-        return [found[pk] for pk in ids]
+        return [found[pk] for pk in ids if pk in found]  # one deleted meanwhile is left out
 
     @extend_schema(
         request=ClueRegistrationSerializer,
