@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from config.database import embedded_sql
 from rivers.models import Agency
 
 from .models import Category, Clue, Source, Status
@@ -182,14 +183,6 @@ TIMELINESS_SQL = """json_build_array(
     count(*) FILTER (WHERE {done} IS NULL AND ({due} IS NULL OR {due} >= %(today)s)))"""
 
 
-def _named_sql(queryset) -> tuple[str, dict]:  # noqa: ANN001 - a QuerySet
-    """Return `queryset`'s SQL with named placeholders (s0, s1…) and their values, to embed in a statement."""
-    sql, params = queryset.query.sql_with_params()
-    names = [f"s{index}" for index in range(len(params))]
-    named = sql.replace("%%", "%%%%") % tuple(f"%({name})s" for name in names)
-    return named, dict(zip(names, params, strict=True))
-
-
 def _choice_rows(counts: dict | None, choices: type) -> list[Row]:
     counts = counts or {}
     return [Row(code, str(label), counts.get(code, 0)) for code, label in choices.choices]
@@ -211,7 +204,7 @@ def figures_compute(*, user, period: Period, today: datetime.date | None = None)
     today = today or local_today()
     start, end = period.bounds()
     clues = figures_scope(user).filter(created_at__gte=start, created_at__lt=end)
-    scope_sql, params = _named_sql(
+    scope_sql, params = embedded_sql(
         clues.order_by().values("id", "category", "status", "source", "district_id", "created_at", "confidential")
     )
     statement = FIGURES_SQL.format(

@@ -1,4 +1,5 @@
-"""The web's statement timeout, and prepared statements for the hottest queries.
+"""The web's statement timeout, prepared statements for the hottest queries, and querysets embedded in
+hand-written statements.
 
 No request holds a database backend longer than DB_STATEMENT_TIMEOUT_MS.
 
@@ -92,3 +93,12 @@ class PreparedStatement:
             prepared[self.name] = database.connection
         placeholders = ", ".join(["%s"] * len(self.types))
         cursor.execute(f"EXECUTE {self.name} ({placeholders})", list(params))  # noqa: S608 - a constant name
+
+
+def embedded_sql(queryset, prefix: str = "q") -> tuple[str, dict]:  # noqa: ANN001 - a QuerySet
+    """Return `queryset`'s SQL with named placeholders (`prefix`0, `prefix`1…) and their values, to embed in
+    a statement whose own parameters are named: Django writes %s, and the two kinds cannot be mixed."""
+    sql, params = queryset.query.sql_with_params()
+    names = [f"{prefix}{index}" for index in range(len(params))]
+    named = sql.replace("%%", "%%%%") % tuple(f"%({name})s" for name in names)
+    return named, dict(zip(names, params, strict=True))

@@ -14,45 +14,44 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import QuerySet
 
+from config.database import embedded_sql
+
 # Decimal places of the coordinates: 6 is about 0.1 m on the ground, finer than any survey loaded here.
 GEOJSON_PRECISION = 6
 
 # The features of a page of rows (`page`: their ids), each as JSON text: ST_AsGeoJSON's text goes in as it
 # is, where a json value would have the database parse every coordinate again. The properties are in the
 # order the serializer lists them.
-REACH_FEATURES_SQL = """
+FEATURES_SQL = """
 SELECT t.code,
-       '{"type":"Feature","geometry":' || ST_AsGeoJSON(t.geom, %(precision)s) || ',"properties":'
-       || json_build_object(
-           'code', t.code, 'name', t.name, 'river', river.name, 'level', t.level, 'length_m', t.length_m,
-           'districts', (SELECT coalesce(json_agg(d.code ORDER BY d.code), '[]'::json)
-                         FROM rivers_reachdistrict AS share JOIN rivers_district AS d ON d.id = share.district_id
-                         WHERE share.reach_id = t.id),
-           'is_cross_district', t.is_cross_district)::text
-       || '}' AS feature
-FROM page JOIN rivers_reach AS t ON t.id = page.id JOIN rivers_river AS river ON river.id = t.river_id
+       '{{"type":"Feature","geometry":' || ST_AsGeoJSON(t.geom, %(precision)s) || ',"properties":'
+       || json_build_object({properties})::text || '}}' AS feature
+FROM page JOIN {table} AS t ON t.id = page.id {joins}
 """
 
-WATER_BODY_FEATURES_SQL = """
-SELECT t.code,
-       '{"type":"Feature","geometry":' || ST_AsGeoJSON(t.geom, %(precision)s) || ',"properties":'
-       || json_build_object(
-           'code', t.code, 'name', t.name, 'kind', t.kind, 'level', t.level, 'area_m2', t.area_m2,
-           'districts', (SELECT coalesce(json_agg(d.code ORDER BY d.code), '[]'::json)
-                         FROM rivers_waterbodydistrict AS share JOIN rivers_district AS d ON d.id = share.district_id
-                         WHERE share.water_body_id = t.id),
-           'is_cross_district', t.is_cross_district)::text
-       || '}' AS feature
-FROM page JOIN rivers_waterbody AS t ON t.id = page.id
-"""
+# A feature's districts as a list of codes, from its table of shares (`owner`: its column there).
+DISTRICT_CODES_SQL = """(SELECT coalesce(json_agg(d.code ORDER BY d.code), '[]'::json)
+    FROM {shares} AS share JOIN rivers_district AS d ON d.id = share.district_id WHERE share.{owner} = t.id)"""
 
-DISTRICT_FEATURES_SQL = """
-SELECT t.code,
-       '{"type":"Feature","geometry":' || ST_AsGeoJSON(t.geom, %(precision)s) || ',"properties":'
-       || json_build_object('code', t.code, 'name', t.name, 'level', t.level, 'parent', parent.code)::text
-       || '}' AS feature
-FROM page JOIN rivers_district AS t ON t.id = page.id LEFT JOIN rivers_district AS parent ON parent.id = t.parent_id
-"""
+REACH_FEATURES_SQL = FEATURES_SQL.format(
+    table="rivers_reach",
+    joins="JOIN rivers_river AS river ON river.id = t.river_id",
+    properties="'code', t.code, 'name', t.name, 'river', river.name, 'level', t.level, 'length_m', t.length_m, "
+    f"'districts', {DISTRICT_CODES_SQL.format(shares='rivers_reachdistrict', owner='reach_id')}, "
+    "'is_cross_district', t.is_cross_district",
+)
+WATER_BODY_FEATURES_SQL = FEATURES_SQL.format(
+    table="rivers_waterbody",
+    joins="",
+    properties="'code', t.code, 'name', t.name, 'kind', t.kind, 'level', t.level, 'area_m2', t.area_m2, "
+    f"'districts', {DISTRICT_CODES_SQL.format(shares='rivers_waterbodydistrict', owner='water_body_id')}, "
+    "'is_cross_district', t.is_cross_district",
+)
+DISTRICT_FEATURES_SQL = FEATURES_SQL.format(
+    table="rivers_district",
+    joins="LEFT JOIN rivers_district AS parent ON parent.id = t.parent_id",
+    properties="'code', t.code, 'name', t.name, 'level', t.level, 'parent', parent.code",
+)
 
 # The rows the filters kept (`matched`, the caller's queryset), counted once and paged by code.
 COLLECTION_SQL = """
@@ -82,14 +81,8 @@ def features_sql_of(queryset: QuerySet) -> str:
 
 def geojson_page(queryset: QuerySet, *, limit: int, offset: int) -> GeoJSONPage:
     """Return the rows of `queryset` (filtered, not sliced) from `offset`, at most `limit`, by code."""
-    matched = queryset.order_by().values("id", "code")
-    matched_sql, matched_params = matched.query.sql_with_params()
-    # Django writes %s placeholders; the statement's own parameters are named, so the two kinds are
-    # kept apart: the matched rows' values go in as named parameters of their own.
-    names = [f"m{index}" for index in range(len(matched_params))]
-    matched_sql = matched_sql.replace("%%", "%%%%") % tuple(f"%({name})s" for name in names)
+    matched_sql, params = embedded_sql(queryset.order_by().values("id", "code"), "m")
     statement = COLLECTION_SQL.format(matched=matched_sql, features=features_sql_of(queryset))
-    params = dict(zip(names, matched_params, strict=True))
     params.update(precision=GEOJSON_PRECISION, limit=limit, offset=offset)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
