@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import BooleanField, Exists, Expression, F, OuterRef, Q
 
 from rivers.models import DistrictLevel
@@ -97,20 +96,6 @@ class VisibleTo(Expression):
     @staticmethod
     def rule_params(agencies: list[int], members_of: list[int], cities: list[int]) -> list[list[int]]:
         return [agencies] * 6 + [cities, members_of, cities]
-
-
-@contextmanager
-def without_jit():
-    """Run the enclosed reads with PostgreSQL's JIT compiler off (in a transaction of their own).
-
-    visible_to's alternatives make the planner's estimate of a read over many clues high enough to JIT
-    compile it, which costs seconds for a read that runs in a fraction of one (the review map's tiles
-    and its list's count over 10^5 clues: 4.2 of 5.7 s went to compiling).
-    """
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
 
 
 class ClueQuerySet(SpatialQuerySet):

@@ -19,8 +19,6 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.db.models import F, FloatField, Func
 
-from .querysets import without_jit
-
 # Web Mercator's half-width in metres (EPSG:3857).
 HALF_WORLD_M = 20037508.342789244
 EXTENT = 4096  # MVT units across a tile
@@ -154,7 +152,7 @@ def clue_tile_render(layer_name: str, clues, z: int, x: int, y: int, *, size: in
         *clues_params, cell_m, cell_m, layer_name, *centre, z, x, y, buffer,
         own_x0, own_x0 + per_tile, own_y0, own_y0 + per_tile,
     ]  # fmt: skip
-    with without_jit(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (tile,) = cursor.fetchone()
     return bytes(tile or b"")

@@ -94,10 +94,9 @@ def patrol_coverage_measure(patrol: Patrol) -> list[tuple[int, float, float]]:
     COVERAGE_DISTANCE_M of, in reach id order; a fixed number of statements whatever the track."""
     distance_m = float(settings.COVERAGE_DISTANCE_M)
     params = {"patrol": patrol.pk, "simplify_m": SIMPLIFY_M, "margin_m": distance_m + 1, "chunk": CHUNK_VERTICES}
-    with transaction.atomic(), connection.cursor() as cursor:
-        # At 10^5 reaches the planner's estimate of this read (a transform per candidate, 10^4 of them
-        # guessed for ~100) passes jit_above_cost: compiling took 1 s of a 10 ms read (issue 10).
-        cursor.execute("SET LOCAL jit = off")
+    # (At 10^5 reaches the planner's estimate of this read passes jit_above_cost: compiling took 1 s of a
+    # 10 ms read. The application's connections have JIT off: config/settings/base.py.)
+    with connection.cursor() as cursor:
         cursor.execute(COVERAGE_CANDIDATES_SQL, params)
         found = cursor.fetchone()
     if found is None or not found[1]:  # no track, or no reach near it

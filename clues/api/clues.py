@@ -21,7 +21,6 @@ from rivers.routing import RoutingError
 from ..filters import ClueFilter
 from ..history import HistoryTampered, history_verify
 from ..models import Clue, Suggestion, Transfer
-from ..querysets import without_jit
 from ..registration import (
     RegistrationConflict,
     clue_register,
@@ -152,8 +151,7 @@ class ClueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def list(self, request, *args, **kwargs):
         """线索列表 The visible clues, filtered, sorted and paged (the review map's list)."""
-        with without_jit():
-            return super().list(request, *args, **kwargs)
+        return super().list(request, *args, **kwargs)
 
     def paginate_queryset(self, queryset):
         """The page's clues are chosen by the rule, the filters and the order alone (one table), then read
