@@ -19,13 +19,10 @@ from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.db.models import F, FloatField, Func
 
-# Web Mercator's half-width in metres (EPSG:3857).
-HALF_WORLD_M = 20037508.342789244
-EXTENT = 4096  # MVT units across a tile
-TILE_PX = 256
+from rivers.tiles import EXTENT, HALF_WORLD_M, TILE_PX  # the same Web Mercator grid as the network's tiles
+
 # Grid-based clustering stops here: from this zoom on, every clue is a marker of its own.
 CLUSTER_MAX_ZOOM = 17
-MAX_ZOOM = 22
 STATUSES = (
     "registered", "transferred", "accepted", "investigating", "case_filed", "not_filed", "suggestion_issued",
     "rectified", "litigation", "closed", "feedback_given", "merged",
@@ -107,10 +104,6 @@ SELECT ST_AsMVT(tile.*, %s, {EXTENT}, 'geom') FROM (
     FROM cells
 ) tile WHERE geom IS NOT NULL
 """  # noqa: S608 - constants; the clues' SQL is the ORM's, with its parameters
-
-
-def tile_in_range(z: int, x: int, y: int) -> bool:
-    return 0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z
 
 
 def _lon_lat(mx: float, my: float) -> tuple[float, float]:

@@ -565,7 +565,8 @@ def _clue_tile_case(layer: str):
     the heat's tiles of zoom 22 (10 m wide, the clues lie 50 m apart or more) they count nothing."""
 
     def case(w):
-        from clues.tiles import CLUSTER_MAX_ZOOM, MAX_ZOOM
+        from clues.tiles import CLUSTER_MAX_ZOOM
+        from rivers.tiles import MAX_ZOOM
         from tests.clues.mvt import tile_decode, tile_of
 
         def features(z: int, x: int, y: int, **params) -> list[dict]:

@@ -6,9 +6,11 @@ from django.http import Http404, HttpResponse
 from rest_framework.exceptions import ValidationError
 from rest_framework.views import APIView
 
+from rivers.tiles import tile_in_range
+
 from ..filters import clues_filter
 from ..models import Clue
-from ..tiles import clue_tile_render, tile_in_range
+from ..tiles import clue_tile_render
 
 
 class ClueTileView(APIView):
