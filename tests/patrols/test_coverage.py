@@ -18,6 +18,7 @@ from django.contrib.gis.geos import LineString
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from benchmarks.paths import COVERAGE_EXACT_SQL  # before issue 10: the whole track's buffer
 from patrols.coverage import covered_fractions, patrol_coverage_compute
 from patrols.models import Patrol
 from patrols.tracks import patrol_start
@@ -27,24 +28,11 @@ from tests.factories import at, line, reach
 
 START = datetime.datetime(2026, 5, 10, 9, 0, tzinfo=datetime.UTC)
 
-# Before issue 10: the buffer of the whole track (MATERIALIZED: built once, not once per reach).
-EXACT_SQL = """
-WITH track AS MATERIALIZED (
-    SELECT p.track AS line, ST_Buffer(p.track::geography, %(distance_m)s)::geometry AS zone
-    FROM patrols_patrol p WHERE p.id = %(patrol)s AND p.track IS NOT NULL
-)
-SELECT r.id, r.length_m,
-       ST_Length(ST_CollectionExtract(ST_Intersection(r.geom, track.zone), 2)::geography) AS covered_m
-FROM rivers_reach r, track
-WHERE r.geom && track.zone
-  AND ST_DWithin(r.geom::geography, track.line::geography, %(distance_m)s)
-"""
-
 
 def exact_coverage(patrol: Patrol, distance_m: float) -> dict[int, tuple[float, float]]:
     """Return {reach id: (covered metres, fraction)} as the old computation gave them."""
     with connection.cursor() as cursor:
-        cursor.execute(EXACT_SQL, {"patrol": patrol.pk, "distance_m": distance_m})
+        cursor.execute(COVERAGE_EXACT_SQL, {"patrol": patrol.pk, "distance_m": distance_m})
         return {
             reach_id: (covered_m, min(1.0, covered_m / length_m))
             for reach_id, length_m, covered_m in cursor.fetchall()
