@@ -7,9 +7,9 @@ confidential clues add to the counts and are never named.
 
 from __future__ import annotations
 
+import collections
 import datetime
 import itertools
-import json
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from config.database import embedded_sql
 
+from . import tallies
 from .models import Category, Clue, Source, Status
 from .querysets import ClueQuerySet, VisibleTo, agencies_of
 
@@ -168,67 +169,39 @@ class Figures:
     suggestions_escalated: int = 0
 
 
-# Every figure in one statement over the clues of the scope and period, read once (`scope`, the caller's
-# queryset: the visibility rule) rather than once per section: each section re-ran the rule over every
-# clue of the city (issue 10: 13 × 50–100 ms at municipal scale). The clues are counted in one pass
-# (GROUPING SETS: one hash table per section, `g` tells which), their transfers in one and their
-# suggestions in one: ten scans of a city's 10^6 clues took 4 s. Dates are Asia/Shanghai's (%(tz)s).
+# Every figure in one statement: the parts (clues.tallies) of the user's cities from their tallies, and
+# those of the visible clues elsewhere counted from the tables with the same templates, summed by section.
+# A city's 10^6 clues counted again on each request took 4 s (issue 10); their tallies are a few thousand
+# rows a day. A district's district is named here; the month is the clue's (its category part stands for it).
 FIGURES_SQL = """
-WITH scope AS MATERIALIZED ({scope}),
-grouped AS MATERIALIZED (
-    SELECT GROUPING(category, status, source, district_id, month) AS g, category, status, source, district_id,
-           month, count(*) AS n, count(*) FILTER (WHERE confidential) AS confidential
-    FROM (SELECT category, status, source, district_id, confidential,
-                 date_trunc('month', created_at AT TIME ZONE %(tz)s) AS month FROM scope) AS s
-    GROUP BY GROUPING SETS ((category), (status), (source), (district_id), (month), ())
+WITH elsewhere AS MATERIALIZED ({elsewhere}),
+parts AS (
+    SELECT {key}, n, confidential FROM clues_figuretally
+    WHERE city_id = ANY(%(cities)s::bigint[]) AND day BETWEEN %(start)s AND %(end)s
+    UNION ALL
+    SELECT {key}, n, confidential FROM clues_figuredelta
+    WHERE city_id = ANY(%(cities)s::bigint[]) AND day BETWEEN %(start)s AND %(end)s
+    UNION ALL
+    {clue_parts}
+    UNION ALL
+    {transfer_parts}
+    UNION ALL
+    {suggestion_parts}
 ),
-transfer AS (
-    SELECT count(*) AS n, {first_answers} AS first_answers,
-           {feedback} AS feedback
-    FROM scope JOIN clues_transfer AS t ON t.clue_id = scope.id
-),
-suggestion AS (
-    SELECT count(*) AS n, count(*) FILTER (WHERE escalated_at IS NOT NULL) AS escalated, {replies} AS replies
-    FROM scope JOIN clues_suggestion AS s ON s.clue_id = scope.id
+summed AS (
+    SELECT dim, value, due, CASE WHEN dim = 'category' THEN to_char(day, 'YYYY-MM') END AS month,
+           sum(n)::bigint AS n, sum(confidential)::bigint AS confidential
+    FROM parts GROUP BY 1, 2, 3, 4
 )
-SELECT json_build_object(
-    'clues', (SELECT coalesce(sum(n), 0) FROM grouped WHERE g = 31),
-    'confidential', (SELECT coalesce(sum(confidential), 0) FROM grouped WHERE g = 31),
-    'open', (SELECT coalesce(sum(n), 0) FROM grouped WHERE g = 23 AND status <> ALL(%(done)s)),
-    'transfers', (SELECT n FROM transfer),
-    'suggestions', (SELECT n FROM suggestion),
-    'suggestions_escalated', (SELECT escalated FROM suggestion),
-    'category', (SELECT json_object_agg(category, n) FROM grouped WHERE g = 15),
-    'status', (SELECT json_object_agg(status, n) FROM grouped WHERE g = 23),
-    'source', (SELECT json_object_agg(source, n) FROM grouped WHERE g = 27),
-    'district', (SELECT json_agg(json_build_array(d.code, d.name, c.n))
-                 FROM grouped AS c LEFT JOIN rivers_district AS d ON d.id = c.district_id WHERE c.g = 29),
-    'month', (SELECT json_object_agg(to_char(month, 'YYYY-MM'), n) FROM grouped WHERE g = 30),
-    'first_answers', (SELECT first_answers FROM transfer),
-    'feedback', (SELECT feedback FROM transfer),
-    'suggestion_replies', (SELECT replies FROM suggestion)
-)
+SELECT s.dim, s.value, s.due, s.month, s.n, s.confidential, d.code, d.name
+FROM summed s LEFT JOIN rivers_district d ON s.dim = 'district' AND d.id::text = s.value
+WHERE s.n <> 0
 """
-
-# How a deadline was met (Timeliness): `done` a timestamp, `due` a date, judged on %(today)s; only the
-# rows `where` says (SQL, TRUE for all).
-TIMELINESS_SQL = """json_build_array(
-    count(*) FILTER (WHERE {where} AND {done} IS NOT NULL
-                     AND ({due} IS NULL OR ({done} AT TIME ZONE %(tz)s)::date <= {due})),
-    count(*) FILTER (WHERE {where} AND {done} IS NOT NULL AND ({done} AT TIME ZONE %(tz)s)::date > {due}),
-    count(*) FILTER (WHERE {where} AND {done} IS NULL AND {due} < %(today)s),
-    count(*) FILTER (WHERE {where} AND {done} IS NULL AND ({due} IS NULL OR {due} >= %(today)s)))"""
 
 
 def _choice_rows(counts: dict | None, choices: type) -> list[Row]:
     counts = counts or {}
     return [Row(code, str(label), counts.get(code, 0)) for code, label in choices.choices]
-
-
-def _district_rows(grouped: list | None) -> list[Row]:
-    rows = [Row(code, name or OUTSIDE_DISTRICTS_LABEL, n) for code, name, n in grouped or []]
-    # Districts by code, the clues in no district last.
-    return sorted(rows, key=lambda row: (row.code is None, row.code or ""))
 
 
 def _month_rows(counts: dict | None, period: Period) -> list[Row]:
@@ -240,45 +213,63 @@ def figures_compute(*, user, period: Period, today: datetime.date | None = None)
     """Return the joint-meeting figures of the clues `user` may count, registered in `period`."""
     today = today or local_today()
     start, end = period.bounds()
-    # (an empty part is left out: Django will not write SQL for a set known to be empty)
-    columns = ["id", "category", "status", "source", "district_id", "created_at", "confidential"]
-    parts = [
-        embedded_sql(part.filter(created_at__gte=start, created_at__lt=end).order_by().values(*columns), prefix)
-        for part, prefix in zip(figures_parts(user), ("city", "seen"), strict=True)
-        if not part.query.is_empty()
-    ] or [(f"SELECT {', '.join(columns)} FROM clues_clue WHERE false", {})]  # noqa: S608 - constant names
-    scope_sql = " UNION ALL ".join(f"({sql})" for sql, _ in parts)
-    params = {name: value for _, named in parts for name, value in named.items()}
+    cities = agencies_of(user)[2] if user.is_authenticated else []
+    elsewhere = figures_parts(user)[1].filter(created_at__gte=start, created_at__lt=end).order_by()
+    columns = ["id", "city_id", "category", "status", "source", "district_id", "created_at", "confidential"]
+    if elsewhere.query.is_empty():  # Django will not write SQL for a set known to be empty
+        elsewhere_sql, params = f"SELECT {', '.join(columns)} FROM clues_clue WHERE false", {}  # noqa: S608
+    else:
+        elsewhere_sql, params = embedded_sql(elsewhere.values(*columns), "seen")
     statement = FIGURES_SQL.format(
-        scope=scope_sql,
-        first_answers=TIMELINESS_SQL.format(where="TRUE", done="first_answer_at", due="first_answer_due"),
-        # feedback is owed only once a clue is closed: a transfer with no feedback_due owes none
-        feedback=TIMELINESS_SQL.format(where="feedback_due IS NOT NULL", done="feedback_at", due="feedback_due"),
-        replies=TIMELINESS_SQL.format(where="TRUE", done="reply_at", due="reply_due"),
+        elsewhere=elsewhere_sql,
+        key=tallies.KEY,
+        clue_parts=tallies.clue_parts("elsewhere"),
+        transfer_parts=tallies.transfer_parts("clues_transfer", "elsewhere"),
+        suggestion_parts=tallies.suggestion_parts("clues_suggestion", "elsewhere"),
     )
-    params.update(tz=str(LOCAL_TZ), today=today, done=[Status.CLOSED, Status.FEEDBACK_GIVEN, Status.MERGED])
+    params.update(cities=cities, start=period.start, end=period.end)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        (found,) = cursor.fetchone()
-    if isinstance(found, str):  # json, not jsonb: psycopg2 may hand back the text
-        found = json.loads(found)
+        found = cursor.fetchall()
+    return _figures_of(found, period=period, today=today)
+
+
+def _figures_of(parts: list[tuple], *, period: Period, today: datetime.date) -> Figures:
+    """Return the figures from the summed parts: (dim, value, due, month, n, confidential, code, name)."""
+    counts: dict[str, dict] = collections.defaultdict(lambda: collections.defaultdict(int))
+    districts, months, confidential = [], collections.Counter(), 0
+    deadlines = {"first_answer": [0, 0, 0, 0], "feedback": [0, 0, 0, 0], "reply": [0, 0, 0, 0]}
+    for dim, value, due, month, n, secret, code, name in parts:
+        if dim in deadlines:
+            # in time, late, overdue (not met, due before `today`), pending (not met, not yet due)
+            met = {"in_time": 0, "late": 1}.get(value)
+            deadlines[dim][met if met is not None else 2 if due is not None and due < today else 3] += n
+        elif dim == "district":
+            districts.append(Row(code, name or OUTSIDE_DISTRICTS_LABEL, n))
+        else:
+            counts[dim][value] += n
+            if dim == "category":
+                months[month] += n
+                confidential += secret
+    done = {Status.CLOSED, Status.FEEDBACK_GIVEN, Status.MERGED}
     return Figures(
         period=period,
         today=today,
-        clues=found["clues"],
-        confidential=found["confidential"],
-        open=found["open"],
-        transfers=found["transfers"],
-        suggestions=found["suggestions"],
-        by_category=_choice_rows(found["category"], Category),
-        by_district=_district_rows(found["district"]),
-        by_status=_choice_rows(found["status"], Status),
-        by_source=_choice_rows(found["source"], Source),
-        by_month=_month_rows(found["month"], period),
-        first_answers=Timeliness(*found["first_answers"]),
-        feedback=Timeliness(*found["feedback"]),
-        suggestion_replies=Timeliness(*found["suggestion_replies"]),
-        suggestions_escalated=found["suggestions_escalated"],
+        clues=sum(counts["category"].values()),
+        confidential=confidential,
+        open=sum(n for status, n in counts["status"].items() if status not in done),
+        transfers=counts["transfers"][""],
+        suggestions=counts["suggestions"][""],
+        by_category=_choice_rows(counts["category"], Category),
+        # Districts by code, the clues in no district last.
+        by_district=sorted(districts, key=lambda row: (row.code is None, row.code or "")),
+        by_status=_choice_rows(counts["status"], Status),
+        by_source=_choice_rows(counts["source"], Source),
+        by_month=_month_rows(months, period),
+        first_answers=Timeliness(*deadlines["first_answer"]),
+        feedback=Timeliness(*deadlines["feedback"]),
+        suggestion_replies=Timeliness(*deadlines["reply"]),
+        suggestions_escalated=counts["escalated"][""],
     )
 
 

@@ -322,3 +322,37 @@ class Notification(models.Model):
         verbose_name_plural = "通知 notifications"
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once")]
+
+
+class FigureTally(models.Model):
+    """What the clues of a city registered on `day` add to one section of the figures (clues.tallies)."""
+
+    city_id = models.BigIntegerField()
+    day = models.DateField()
+    dim = models.CharField(max_length=20)
+    value = models.CharField(max_length=40)
+    due = models.DateField(null=True)
+    n = models.BigIntegerField()
+    confidential = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["city_id", "day", "dim", "value", "due"], name="figure_tally_key", nulls_distinct=False
+            )
+        ]
+
+
+class FigureDelta(models.Model):
+    """A change to the figures' tallies not yet folded into FigureTally (clues.tallies)."""
+
+    city_id = models.BigIntegerField()
+    day = models.DateField()
+    dim = models.CharField(max_length=20)
+    value = models.CharField(max_length=40)
+    due = models.DateField(null=True)
+    n = models.BigIntegerField()
+    confidential = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["city_id", "day"], name="figure_delta_city_day")]

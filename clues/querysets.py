@@ -49,20 +49,26 @@ class VisibleTo(Expression):
     """True for the clues seen by a user who sees the work of `agencies`, is a member of `members_of` and
     works in the municipal procuratorate of `cities` (ClueQuerySet.visible_to has the rule in words).
 
-    One SQL text whatever the user: the sets are array parameters and the clue's columns are compiled
-    through the ORM (so the alias is right in a subquery too). Built from Q objects and Exists, the rule
-    cost more to compile than the rest of a clue's registration (issue 7 §8, issue 10).
+    One SQL text per form whatever the user: the sets are array parameters and the clue's columns are
+    compiled through the ORM (so the alias is right in a subquery too). Built from Q objects and Exists,
+    the rule cost more to compile than the rest of a clue's registration (issue 7 §8, issue 10).
 
-    The clues a user may see are named by the indexes, one branch of a UNION ALL per way of seeing a clue
-    (each an index scan on the agency or the city), not found by testing the rule on every clue: written
-    as EXISTS subplans on each row, a district's list of its 1,000 clues scanned all 10^6 of the city's
-    (2.2 s, issue 10). PostgreSQL flattens the UNION ALL under IN, so for one clue (a detail, a check
-    before a transition) it probes each branch by the clue's key instead of building the whole set.
+    The rule has two forms that answer alike (tests/clues/test_access.py holds them to each other):
+
+    - NAMED: the visible clues named through the indexes, a UNION ALL of one index scan per way of seeing
+      a clue, which the query joins. Tested on each clue instead, a district's list of its 1,000 clues
+      scanned the city's 10^6 (2.2 s, issue 10).
+    - PER_CLUE: EXISTS probes on each clue the rest of the query leaves. PostgreSQL cannot probe the union
+      by key, so a tile or a point's neighbourhood would build the whole named set first: for a
+      municipal procuratorate, most of the city's clues (900,000 rows, 1.5 s).
+
+    Without a `per_clue` choice, a user working in a municipal procuratorate gets PER_CLUE (the set it
+    sees is most of its city: naming it costs as much as testing every clue) and everyone else NAMED.
     """
 
     output_field = BooleanField()
-    columns = ("pk", "holder", "city", "confidential")
-    template = """(
+    columns = ("pk", "registering_agency", "holder", "city", "routing_reason", "confidential")
+    NAMED = """(
         {pk} IN (
             SELECT seen.id FROM clues_clue seen WHERE seen.registering_agency_id = ANY(%s::bigint[])
             UNION ALL SELECT seen.id FROM clues_clue seen WHERE seen.holder_id = ANY(%s::bigint[])
@@ -77,10 +83,24 @@ class VisibleTo(Expression):
                       AND (seen.routing_reason IN ('cross_district', 'outside_districts') OR seen.confidential))
         AND (NOT {confidential} OR {holder} = ANY(%s::bigint[]) OR {city} = ANY(%s::bigint[]))
     )"""
+    PER_CLUE = """(
+        ({registering_agency} = ANY(%s::bigint[]) OR {holder} = ANY(%s::bigint[])
+         OR EXISTS (SELECT 1 FROM clues_transfer moved WHERE moved.clue_id = {pk}
+                    AND (moved.from_agency_id = ANY(%s::bigint[]) OR moved.to_agency_id = ANY(%s::bigint[])
+                         OR EXISTS (SELECT 1 FROM clues_transfer_copies copy
+                                    WHERE copy.transfer_id = moved.id AND copy.agency_id = ANY(%s::bigint[]))))
+         OR EXISTS (SELECT 1 FROM clues_suggestion addressed
+                    WHERE addressed.clue_id = {pk} AND addressed.addressee_id = ANY(%s::bigint[]))
+         -- the municipal procuratorate: cross-district and outside-district clues, and confidential ones
+         OR ({city} = ANY(%s::bigint[])
+             AND ({routing_reason} IN ('cross_district', 'outside_districts') OR {confidential})))
+        AND (NOT {confidential} OR {holder} = ANY(%s::bigint[]) OR {city} = ANY(%s::bigint[]))
+    )"""
 
-    def __init__(self, agencies: list[int], members_of: list[int], cities: list[int]):
+    def __init__(self, agencies: list[int], members_of: list[int], cities: list[int], *, per_clue: bool | None = None):
         super().__init__(output_field=BooleanField())
         self.sets = (list(agencies), list(members_of), list(cities))
+        self.per_clue = bool(cities) if per_clue is None else per_clue
         self.sources = [F(name) for name in self.columns]
 
     def get_source_expressions(self):
@@ -92,14 +112,16 @@ class VisibleTo(Expression):
     def as_sql(self, compiler, connection):  # noqa: ARG002 - Django's signature
         sql = {name: compiler.compile(column)[0] for name, column in zip(self.columns, self.sources, strict=True)}
         agencies, members_of, cities = self.sets
-        return self.rule_sql(sql, "%s", "%s", "%s"), self.rule_params(agencies, members_of, cities)
+        sql = self.rule_sql(sql, "%s", "%s", "%s", per_clue=self.per_clue)
+        return sql, self.rule_params(agencies, members_of, cities)
 
     @classmethod
-    def rule_sql(cls, columns: dict[str, str], agencies: str, members_of: str, cities: str) -> str:
+    def rule_sql(cls, columns: dict[str, str], agencies: str, members_of: str, cities: str, *, per_clue: bool) -> str:
         """The rule's SQL with the clue's `columns` (SQL by name) and the three sets' placeholders (for a
-        prepared statement, `$n`; for the ORM, %s with rule_params())."""
+        prepared statement, `$n`; for the ORM, %s with rule_params()); both forms take them in one order."""
         placeholders = iter([agencies] * 6 + [cities, members_of, cities])
-        return re.sub(r"%s", lambda _: next(placeholders), cls.template.format(**columns))
+        template = cls.PER_CLUE if per_clue else cls.NAMED
+        return re.sub(r"%s", lambda _: next(placeholders), template.format(**columns))
 
     @staticmethod
     def rule_params(agencies: list[int], members_of: list[int], cities: list[int]) -> list[list[int]]:
@@ -107,7 +129,7 @@ class VisibleTo(Expression):
 
 
 class ClueQuerySet(SpatialQuerySet):
-    def visible_to(self, user) -> ClueQuerySet:  # noqa: ANN001 - a user
+    def visible_to(self, user, *, per_clue: bool | None = None) -> ClueQuerySet:  # noqa: ANN001 - a user
         """Return the clues `user` may see; any other clue must look as if it did not exist.
 
         - an agency sees the clues it registered, holds, sent, received, was copied on or was
@@ -115,10 +137,12 @@ class ClueQuerySet(SpatialQuerySet):
         - the municipal procuratorate sees every cross-district and outside-district clue of its city;
         - a confidential clue is seen only by its holder and the municipal procuratorate (seed 003
           §三: "对于需要保密的内容，应当予以特别说明").
+
+        `per_clue` chooses the SQL form of the rule (VisibleTo says when each is cheaper); both answer alike.
         """
         if not user.is_authenticated:
             return self.none()
-        return self.filter(VisibleTo(*agencies_of(user)))
+        return self.filter(VisibleTo(*agencies_of(user), per_clue=per_clue))
 
     def open(self) -> ClueQuerySet:
         return self.exclude(status__in=FINISHED_STATES)

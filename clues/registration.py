@@ -195,7 +195,7 @@ DUPLICATE_COLUMNS = [field.attname for field in Clue._meta.concrete_fields if fi
 # or water body, registered within the window, within DUPLICATE_DISTANCE_M on the ground, nearest first,
 # each with how many there are. One prepared statement (the ORM's form cost more to compile and plan
 # than registering the clue, issue 7 §8); tests/clues/test_registration_cost.py holds it to the rule
-# written with the ORM.
+# written with the ORM. The candidates are the few clues near the point: the rule tests each (VisibleTo).
 DUPLICATES_SQL = f"""
 SELECT {", ".join(f"clue.{name}" for name in DUPLICATE_COLUMNS)},
        ST_Distance(clue.geom::geography, $1::geography) AS distance_m, COUNT(*) OVER () AS all_of_them
@@ -217,6 +217,7 @@ WHERE clue.category = $2
         "$11",
         "$12",
         "$13",
+        per_clue=True,
     )
 }
 ORDER BY distance_m, clue.id

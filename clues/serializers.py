@@ -89,6 +89,20 @@ class LocationField(serializers.Field):
         return {"type": "Point", "coordinates": [value.x, value.y]}
 
 
+@extend_schema_field(POINT_SCHEMA)
+class ClueLocationField(serializers.Field):
+    """A clue's point as GeoJSON, from the `lon` and `lat` a page of clues reads as numbers
+    (ClueViewSet.paginate_queryset), else from its geometry."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, clue):
+        if "lon" in clue.__dict__:
+            return {"type": "Point", "coordinates": [clue.lon, clue.lat]}
+        return {"type": "Point", "coordinates": [clue.geom.x, clue.geom.y]}
+
+
 class SourceField(serializers.ChoiceField):
     """A clue's source; the spellings other systems use for the 12345 hotline are understood too."""
 
@@ -206,7 +220,7 @@ class ClueEventSerializer(serializers.ModelSerializer):
 
 
 class ClueSerializer(serializers.ModelSerializer):
-    location = LocationField(source="geom")
+    location = ClueLocationField()
     routing = ClueRoutingSerializer(source="*")
     district = DistrictRefSerializer(allow_null=True)
     holder = AgencyRefSerializer()

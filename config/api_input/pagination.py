@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Count, Window
 from rest_framework.pagination import LimitOffsetPagination
 
 # PostgreSQL's LIMIT and OFFSET are bigints; an offset past the rows is an empty page anyway.
@@ -18,3 +19,23 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
 
     def get_offset(self, request) -> int:  # noqa: ANN001 - a DRF request
         return min(super().get_offset(request), MAX_OFFSET)
+
+    def paginate_keys(self, queryset, request) -> list | None:  # noqa: ANN001 - a QuerySet, a DRF request
+        """Return the primary keys of the page of `queryset` and count all of its rows, in one statement (a
+        window over the rows the filters leave): where choosing the rows is the cost (the visibility rule),
+        counting them apart did it twice. None when the request asks for no pagination."""
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.offset = self.get_offset(request)
+        rows = list(
+            queryset.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")[
+                self.offset : self.offset + self.limit
+            ]
+        )
+        # past the last row the window counted nothing: count apart
+        self.count = rows[0][1] if rows else self.get_count(queryset)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        return [pk for pk, _ in rows]

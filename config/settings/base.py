@@ -200,6 +200,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("DEADLINE_SWEEP_EVERY_S", default=3600),
     },
 }
+# The joint-meeting figures' running counts (clues.tallies): the deltas the triggers append are folded
+# into the tallies this often.
+CELERY_BEAT_SCHEDULE["clues-fold-figure-tallies"] = {
+    "task": "clues.tasks.fold_figure_tallies",
+    "schedule": env.int("FIGURE_TALLY_FOLD_EVERY_S", default=60),
+}
 # Reminders are e-mailed through Django's mail settings (production.py: EMAIL_HOST, EMAIL_PORT).
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="河长+检察长 <noreply@localhost>")
 # --- end of deadline reminders ---------------------------------------------------------------

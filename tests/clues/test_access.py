@@ -102,3 +102,14 @@ def test_the_sets_of_the_rule_are_the_agencies_each_user_works_for(people, membe
         assert agencies_of(user) == (expected, members, cities), user.username
         assert sorted(Agency.objects.of_user(user).values_list("pk", flat=True)) == expected
     assert agencies_of(nobody) == ([], [], [])
+
+
+@pytest.mark.parametrize("user_key", list(MATRIX))
+def test_both_forms_of_the_rule_answer_alike(people, clues, user_key):
+    """The rule's two SQL forms (clues.querysets.VisibleTo) name the same clues, listed or one by one."""
+    user, expected = people[user_key], {clues[name].code for name in MATRIX[user_key]}
+    for per_clue in (False, True):
+        visible = Clue.objects.visible_to(user, per_clue=per_clue)
+        assert set(visible.values_list("code", flat=True)) == expected, (user_key, per_clue)
+        for name, clue in clues.items():
+            assert visible.filter(pk__in=[clue.pk]).exists() == (name in MATRIX[user_key]), (user_key, per_clue, name)

@@ -394,3 +394,42 @@ def test_the_figures_are_one_statement_whatever_the_number_of_clues(people):
     sent_to_west_proc(people, 6)
     many = statements()
     assert len(few) == len(many) == 1
+
+
+def tally_rows() -> set:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT city_id, day, dim, value, due, n, confidential FROM clues_figuretally WHERE n <> 0")
+        return set(cursor.fetchall())
+
+
+def test_the_tallies_hold_what_the_tables_hold_folded_or_not(people, clues):
+    """The triggers' deltas, folded into the tallies, are what counting the tables gives (clues.tallies);
+    the municipal procuratorate's figures are the same before and after the fold."""
+    from django.conf import settings
+
+    from clues.tallies import tallies_rebuild
+    from clues.tasks import fold_figure_tallies
+
+    proc, city_proc = people["west_proc"], people["city_proc"]
+    made = sent_to_west_proc(people, 3)
+    clue_step(clue=made[0], user=proc, step="accept")
+    Transfer.objects.filter(clue=made[1]).update(first_answer_due=local_today() - datetime.timedelta(days=1))
+    # A clue moved to another day moves its transfer's parts with it.
+    Clue.objects.filter(pk=made[2].pk).update(
+        created_at=datetime.datetime(THIS_YEAR.start.year, 2, 3, 10, 0, tzinfo=SHANGHAI), confidential=True
+    )
+    before = figures_compute(user=city_proc, period=THIS_YEAR)
+    expected = figures_by_the_orm(city_proc, THIS_YEAR, before.today)
+    assert {name: getattr(before, name) for name in expected} == expected
+    assert before.confidential == Clue.objects.filter(confidential=True).count() >= 1
+    assert all(type(row.count) is int for row in before.by_category + before.by_district + before.by_month)
+    assert settings.CELERY_BEAT_SCHEDULE["clues-fold-figure-tallies"]["task"] == fold_figure_tallies.name
+    assert fold_figure_tallies() > 0
+    assert fold_figure_tallies() == 0  # nothing left to move
+    assert figures_compute(user=city_proc, period=THIS_YEAR) == before
+    folded = tally_rows()
+    tallies_rebuild()
+    assert tally_rows() == folded
+    assert figures_compute(user=city_proc, period=THIS_YEAR) == before
