@@ -113,7 +113,7 @@ def test_nearest_is_ordered_by_the_gist_index(world):
     for _ in range(6):
         route(point(1_000, 1_000))
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN EXECUTE rivers_route (%s, %s, %s, %s)", route_params(point(1_000, 1_000)))
+        cursor.execute("EXPLAIN EXECUTE rivers_route (%s, %s, %s)", route_params(point(1_000, 1_000)))
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert re.search(r"Index Scan using rivers_reach_geom_\w+ on rivers_reach", plan), plan
     assert "Seq Scan on rivers_reach " not in plan, plan
