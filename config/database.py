@@ -39,7 +39,7 @@ def web_connections_start_with_timeout() -> None:
 
     Setting it for each request, and resetting it after, cost two round trips per request (issue 10). As
     a startup option it is the connection's own default: RESET and rolled-back transactions come back to
-    it. A connection opened before (while the application loaded) is closed, to open again under it.
+    it. A connection already open keeps what it had, and the middleware goes on setting it per request.
     """
     timeout_ms = settings.DB_STATEMENT_TIMEOUT_MS
     if not timeout_ms:
@@ -47,12 +47,16 @@ def web_connections_start_with_timeout() -> None:
     options = connections.settings[DEFAULT_DB_ALIAS].setdefault("OPTIONS", {})
     if not _has_option(options.get("options", ""), timeout_option(timeout_ms)):
         options["options"] = f"{options.get('options', '')} {timeout_option(timeout_ms)}".strip()
-    connections[DEFAULT_DB_ALIAS].close()
 
 
-def started_with_timeout(connection, timeout_ms: int) -> bool:  # noqa: ANN001 - a Django connection
-    """Return whether `connection` opens with statement_timeout = `timeout_ms` (a web process's)."""
-    return _has_option(connection.settings_dict.get("OPTIONS", {}).get("options", ""), timeout_option(timeout_ms))
+def started_with_timeout(connection, timeout_ms: int) -> bool:  # noqa: ANN001 - a Django connection, open
+    """Return whether `connection` was opened with statement_timeout = `timeout_ms` (a web process's).
+
+    Read from the driver's own record of the connection's parameters (no round trip), not from the
+    settings: a connection opened before they changed does not have it.
+    """
+    parameters = connection.connection.get_dsn_parameters()
+    return _has_option(parameters.get("options", ""), timeout_option(timeout_ms))
 
 
 def _has_option(options: str, option: str) -> bool:
@@ -76,9 +80,9 @@ class StatementTimeoutMiddleware:
         if not timeout_ms:
             return self.get_response(request)
         connection = connections[DEFAULT_DB_ALIAS]
+        connection.ensure_connection()
         if started_with_timeout(connection, timeout_ms):
             return self.get_response(request)
-        connection.ensure_connection()
         # Session settings go through the driver's connection, as Django's own time zone setting
         # does: they are not the request's queries (nor counted or wrapped as such).
         with connection.connection.cursor() as cursor:
