@@ -24,7 +24,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connections, router
 from django.db.models import QuerySet
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from .models import Clue, ClueEvent
@@ -125,11 +127,38 @@ def event_record(
     )
     key = history_key()
     event.hash = event_digest(event, key)
-    event.save(force_insert=True)
-    clue.history_count = event.seq
-    clue.history_anchor = anchor_digest(clue.pk, event.seq, event.hash, key)
-    Clue.objects.filter(pk=clue.pk).update(history_count=clue.history_count, history_anchor=clue.history_anchor)
+    anchor = anchor_digest(clue.pk, event.seq, event.hash, key)
+    if first:
+        _insert_anchored(event, anchor)
+    else:
+        event.save(force_insert=True)
+        Clue.objects.filter(pk=clue.pk).update(history_count=event.seq, history_anchor=anchor)
+    clue.history_count, clue.history_anchor = event.seq, anchor
     return event
+
+
+# The event's INSERT (as the ORM writes it) and the anchor's UPDATE in one statement: one round trip less
+# on every registration (issue 10). The UPDATE cannot see the new event, and needs not: the anchor was
+# computed from it beforehand.
+ANCHORED_INSERT_SQL = """
+WITH event AS ({insert} RETURNING id)
+UPDATE clues_clue SET history_count = %s, history_anchor = %s WHERE id = %s
+RETURNING (SELECT id FROM event)
+"""
+
+
+def _insert_anchored(event: ClueEvent, anchor: str) -> None:
+    """Insert `event` and move its clue's anchor to it (`anchor` for event.seq events) in one statement."""
+    using = router.db_for_write(ClueEvent, instance=event)
+    meta = ClueEvent._meta
+    fields = [field for field in meta.local_concrete_fields if field is not meta.auto_field]
+    query = InsertQuery(ClueEvent)
+    query.insert_values(fields, [event])
+    [(insert, params)] = query.get_compiler(using=using).as_sql()
+    with connections[using].cursor() as cursor:
+        cursor.execute(ANCHORED_INSERT_SQL.format(insert=insert), [*params, event.seq, anchor, event.clue_id])
+        (event.pk,) = cursor.fetchone()
+    event._state.adding, event._state.db = False, using
 
 
 class Tampering:

@@ -3,9 +3,12 @@ hand-written statements.
 
 No request holds a database backend longer than DB_STATEMENT_TIMEOUT_MS.
 
-Only web requests pass through StatementTimeoutMiddleware, so Celery workers and management commands
-(migrate, load_bundle) run without the short timeout; a persistent connection (CONN_MAX_AGE) is given
-back to the server's default when the request ends.
+A web process (config.wsgi, config.asgi) opens every connection with the timeout as a startup option
+(web_connections_start_with_timeout): no statement per request sets it, and neither a rollback nor a RESET
+undoes it. Elsewhere (tests, the bench's own statements) StatementTimeoutMiddleware sets it for each
+request and gives a persistent connection (CONN_MAX_AGE) back to the server's default when the request
+ends. Celery workers and management commands (migrate, load_bundle) are neither web processes nor
+requests, and run without the short timeout.
 """
 
 from __future__ import annotations
@@ -26,6 +29,40 @@ SET_TIMEOUT_SQL = "SELECT set_config('statement_timeout', %s, false)"
 RESET_TIMEOUT_SQL = "RESET statement_timeout"
 
 
+def timeout_option(timeout_ms: int) -> str:
+    """Return the libpq startup option that runs a connection's statements under `timeout_ms`."""
+    return f"-c statement_timeout={int(timeout_ms)}"
+
+
+def web_connections_start_with_timeout() -> None:
+    """Open this process's connections under DB_STATEMENT_TIMEOUT_MS: for web processes only.
+
+    Setting it for each request, and resetting it after, cost two round trips per request (issue 10). As
+    a startup option it is the connection's own default: RESET and rolled-back transactions come back to
+    it. A connection already open keeps what it had, and the middleware goes on setting it per request.
+    """
+    timeout_ms = settings.DB_STATEMENT_TIMEOUT_MS
+    if not timeout_ms:
+        return
+    options = connections.settings[DEFAULT_DB_ALIAS].setdefault("OPTIONS", {})
+    if not _has_option(options.get("options", ""), timeout_option(timeout_ms)):
+        options["options"] = f"{options.get('options', '')} {timeout_option(timeout_ms)}".strip()
+
+
+def started_with_timeout(connection, timeout_ms: int) -> bool:  # noqa: ANN001 - a Django connection, open
+    """Return whether `connection` was opened with statement_timeout = `timeout_ms` (a web process's).
+
+    Read from the driver's own record of the connection's parameters (no round trip), not from the
+    settings: a connection opened before they changed does not have it.
+    """
+    parameters = connection.connection.get_dsn_parameters()
+    return _has_option(parameters.get("options", ""), timeout_option(timeout_ms))
+
+
+def _has_option(options: str, option: str) -> bool:
+    return f" {option} " in f" {options} "  # whole words: =300 is not =3000
+
+
 def statement_cancelled(exc: BaseException) -> bool:
     """Return whether `exc` is a database statement cancelled by the server (a timeout)."""
     cause = exc.__cause__
@@ -44,6 +81,8 @@ class StatementTimeoutMiddleware:
             return self.get_response(request)
         connection = connections[DEFAULT_DB_ALIAS]
         connection.ensure_connection()
+        if started_with_timeout(connection, timeout_ms):
+            return self.get_response(request)
         # Session settings go through the driver's connection, as Django's own time zone setting
         # does: they are not the request's queries (nor counted or wrapped as such).
         with connection.connection.cursor() as cursor:

@@ -21,6 +21,7 @@ from .serializers import (
     ReachSerializer,
     RoutingSerializer,
     WaterBodySerializer,
+    routing_data,
 )
 
 
@@ -118,7 +119,7 @@ class RoutingView(APIView):
         except RoutingError as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_404_NOT_FOUND)
         warnings = routing_warnings(routing)
-        return Response(RoutingSerializer(routing, context={"warnings": warnings}).data)
+        return Response(routing_data(routing, warnings))
 
 
 class CategoriesView(APIView):

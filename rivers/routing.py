@@ -54,17 +54,20 @@ class Routing:
 # feature's districts, the cities above them (or the city of a point in no district) and the
 # procuratorate serving each of those areas. Python then applies the rules to what it returned.
 # Candidates for the nearest come from the GiST index (`<->`, degrees); metres on the ground decide.
-# $1 the point (EWKT), $2 the snap tolerance in metres, $3 how many candidates the index gives, $4 the
-# boundary buffer in metres for the preview's warnings (NULL when they are not asked for: a registration).
+# $1 the point (EWKT), $2 the snap tolerance in metres, $3 the boundary buffer in metres for the preview's
+# warnings (NULL when they are not asked for: a registration). The index gives 8 candidates, written in
+# rather than a parameter: with `LIMIT $n` PostgreSQL costed the generic plan for a tenth of each table and
+# planned the statement again on every EXECUTE (1.1-1.3 ms of planning for 1.5 ms of running, issue 10);
+# with a constant, the generic plan costs what the custom ones did and is kept after the fifth execution.
 ROUTE_SQL = """
 WITH RECURSIVE
 snapped AS (  -- the nearest reach or water body within the tolerance; a reach wins a tie
     SELECT kind, id, distance_m FROM (
         SELECT 'reach' AS kind, c.id, ST_Distance(c.geom::geography, $1::geometry::geography) AS distance_m
-        FROM (SELECT id, geom FROM rivers_reach ORDER BY geom <-> $1::geometry LIMIT $3) c
+        FROM (SELECT id, geom FROM rivers_reach ORDER BY geom <-> $1::geometry LIMIT 8) c
         UNION ALL
         SELECT 'water_body', c.id, ST_Distance(c.geom::geography, $1::geometry::geography)
-        FROM (SELECT id, geom FROM rivers_waterbody ORDER BY geom <-> $1::geometry LIMIT $3) c
+        FROM (SELECT id, geom FROM rivers_waterbody ORDER BY geom <-> $1::geometry LIMIT 8) c
     ) candidates
     WHERE distance_m <= $2
     ORDER BY distance_m, kind = 'water_body', id
@@ -112,17 +115,17 @@ outside AS (  -- a point in no district: the city containing it, else the neares
          ORDER BY code LIMIT 1),
         (SELECT n.id FROM (
             SELECT id, geom FROM rivers_district WHERE level = 'city'
-            ORDER BY geom <-> $1::geometry LIMIT $3
+            ORDER BY geom <-> $1::geometry LIMIT 8
          ) n ORDER BY ST_Distance(n.geom::geography, $1::geometry::geography), n.id LIMIT 1)
     ) AS id
     WHERE NOT EXISTS (SELECT 1 FROM here)
 ),
-near AS (  -- the preview's warning: other districts within $4 metres of the point (NULL: not asked)
+near AS (  -- the preview's warning: other districts within $3 metres of the point (NULL: not asked)
     SELECT d.code, d.name, ST_Distance(d.geom::geography, $1::geometry::geography) AS distance_m
     FROM rivers_district d
-    WHERE $4::float8 IS NOT NULL AND d.level = 'district'
-      AND d.geom && ST_Expand($1::geometry, $4 / 40000.0)  -- the index's candidates: see routing_warnings
-      AND ST_DWithin(d.geom::geography, $1::geometry::geography, $4)
+    WHERE $3::float8 IS NOT NULL AND d.level = 'district'
+      AND d.geom && ST_Expand($1::geometry, $3 / 40000.0)  -- the index's candidates: see routing_warnings
+      AND ST_DWithin(d.geom::geography, $1::geometry::geography, $3)
       AND d.id IS DISTINCT FROM (SELECT id FROM here)
 ),
 areas AS (
@@ -154,7 +157,7 @@ SELECT
 """
 
 # Planned once per connection: planning this statement cost more than running it.
-ROUTE = PreparedStatement("rivers_route", ("text", "float8", "int", "float8"), ROUTE_SQL)
+ROUTE = PreparedStatement("rivers_route", ("text", "float8", "float8"), ROUTE_SQL)
 
 DISTRICT_FIELDS = ["id", "code", "name", "level", "parent_id"]
 AGENCY_FIELDS = ["id", "code", "name", "kind", "district_id"]
@@ -232,7 +235,7 @@ def _routing(row: tuple) -> Routing:
 
 def route_params(point: Point, *, near_boundary: bool = False) -> list:
     buffer_m = settings.BOUNDARY_BUFFER_M if near_boundary else None
-    return [f"SRID=4326;POINT({point.x!r} {point.y!r})", settings.SNAP_TOLERANCE_M, 8, buffer_m]
+    return [f"SRID=4326;POINT({point.x!r} {point.y!r})", settings.SNAP_TOLERANCE_M, buffer_m]
 
 
 def _loaded(model, fields: list[str], values):  # noqa: ANN001, ANN202 - a model class; its instance

@@ -56,3 +56,27 @@ def test_the_compose_database_starts_without_jit():
     compose = (REPO / "docker-compose.yml").read_text()
     db = compose.split("\n  db:\n", 1)[1].split("\n  redis:\n", 1)[0]
     assert 'command: ["postgres", "-c", "jit=off"]' in db
+
+
+def test_only_web_processes_open_their_connections_under_the_statement_timeout():
+    # gunicorn and runserver load config.wsgi; Celery workers and management commands only set Django up.
+    script = (
+        "import sys, django\n"
+        "from django.conf import settings\n"
+        "if sys.argv[1] == 'web':\n"
+        "    import config.wsgi\n"
+        "else:\n"
+        "    django.setup()\n"
+        "from django.db import connections\n"
+        "print(connections['default'].settings_dict['OPTIONS'].get('options', ''))\n"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.test", "DB_STATEMENT_TIMEOUT_MS": "1234", "PATH": "/usr/bin:/bin"}
+    found = {}
+    for kind in ("web", "worker"):
+        result = subprocess.run(
+            [sys.executable, "-c", script, kind], cwd=REPO, env=env, capture_output=True, text=True, check=False
+        )
+        assert result.returncode == 0, result.stderr
+        found[kind] = result.stdout.strip().splitlines()[-1]
+    assert "-c statement_timeout=1234" in found["web"] and "-c jit=off" in found["web"]
+    assert "statement_timeout" not in found["worker"]

@@ -220,7 +220,8 @@ class ModelSerializer(drf.ModelSerializer):
 
 
 # Arguments a field's copies may share: immutable, or only read (DRF clones a queryset with .all() on
-# use, and shares validators and regexes between copies itself).
+# use, and shares validators and regexes between copies itself; a ChoiceField builds its own dicts from
+# `choices` and never changes the list).
 SHARED_ARGUMENTS = (
     str, int, float, bool, type(None), uuid.UUID, type, types.FunctionType, types.BuiltinFunctionType,
     QuerySet, Manager, re.Pattern,
@@ -233,7 +234,7 @@ def field_copy(field: drf.Field) -> drf.Field:
     every field of a clue's detail cost more than its SQL (issue 7 §8)."""
 
     def copied(key: str | None, value: object) -> object:
-        if key in ("validators", "regex") or isinstance(value, SHARED_ARGUMENTS):
+        if key in ("validators", "regex", "choices") or isinstance(value, SHARED_ARGUMENTS):
             return value
         return field_copy(value) if isinstance(value, drf.Field) else copy.deepcopy(value)
 

@@ -19,8 +19,9 @@ from tests.clues.test_registration import body
 
 # POST /api/v1/clues/ of a new clue in a district, on a reach: 28 statements before issue 7 §8, 17 with the
 # body built from the registration, 11 with routing in one statement, the visibility rule as one expression
-# and no look for a retry before the insert.
-REGISTRATION_STATEMENTS = 11
+# and no look for a retry before the insert; 9 with the first event and its anchor in one statement and the
+# duplicates statement reading the user's agencies itself (issue 10).
+REGISTRATION_STATEMENTS = 9
 
 
 def duplicates_by_the_rule(clue: Clue, user) -> list[Clue]:  # noqa: ANN001 - a user
@@ -113,3 +114,22 @@ def test_a_registration_runs_in_a_few_statements(people):
     assert response.status_code == 201
     assert response.json()["possible_duplicates_count"] == 7
     assert len(statements) <= REGISTRATION_STATEMENTS, "\n".join(q["sql"][:200] for q in statements)
+
+
+def test_possible_duplicates_in_a_water_body_are_those_of_the_rule(people):
+    # The statement on a water body is not the one on a reach (clues.registration.DUPLICATES_ON_WATER_BODY).
+    from rivers.crossing import network_recompute_all
+    from tests.factories import box, water_body
+
+    water_body("LAKE", box(3_000, 7_000, 4_000, 8_000))
+    network_recompute_all()
+    user = people["west_ro"]
+    for i in range(3):
+        client_for(user).post("/api/v1/clues/", body(location=location(3_500 + 25 * i, 7_500)), format="json")
+    registered, read = registered_and_read(user, location=location(3_550, 7_520))
+    assert registered["possible_duplicates_count"] == 3
+    assert registered == read
+    rule = duplicates_by_the_rule(Clue.objects.get(pk=registered["id"]), user)
+    assert Clue.objects.get(pk=registered["id"]).water_body_id is not None
+    listed = client_for(user).get(f"/api/v1/clues/{registered['id']}/duplicates/").json()
+    assert listed == DuplicateSerializer(rule, many=True).data

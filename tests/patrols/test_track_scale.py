@@ -269,6 +269,35 @@ def test_workers_and_commands_run_without_the_web_timeout(people, settings):
     assert statement_timeout() == "0"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_web_process_opens_its_connections_under_the_timeout_and_sets_none_per_request(people, settings, monkeypatch):
+    from config import database
+
+    settings.DB_STATEMENT_TIMEOUT_MS = 300
+    options = connection.settings_dict["OPTIONS"]
+    saved = options.get("options", "")
+    # What config.wsgi does, on a connection opened after it (a gunicorn thread's).
+    connection.close()
+    database.web_connections_start_with_timeout()
+    # The middleware must not set the timeout per request: a SET would now fail the request.
+    monkeypatch.setattr(database, "SET_TIMEOUT_SQL", "SELECT no_such_function(%s)")
+    try:
+        assert statement_timeout() == "300ms"
+        client = client_for(people["west_ro"])
+        assert client.get("/api/v1/patrols/").status_code == 200
+        with connection.execute_wrapper(sleeping_before("SELECT", 1.0)):
+            response = client.get("/api/v1/patrols/")
+        assert response.status_code == 503 and response["Retry-After"]
+        # Neither a RESET nor a rolled-back transaction takes it away: it is the connection's own default.
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+        assert statement_timeout() == "300ms"
+    finally:
+        options["options"] = saved
+        connection.close()
+    assert statement_timeout() == "0"
+
+
 def test_a_phone_left_on_one_spot_finishes_with_no_track(people):
     # Twenty fixes at one place (the phone lay on a desk): a line of one position is not a geometry.
     patrol = started(people)

@@ -4,6 +4,7 @@ Points are metres east/north of 106°E 29°N; 甲区 990001 is 0–10 km east, �
 both 0–10 km north; the city 990000 also covers 10–20 km north, which lies in no district.
 """
 
+import json
 import re
 
 import pytest
@@ -113,7 +114,7 @@ def test_nearest_is_ordered_by_the_gist_index(world):
     for _ in range(6):
         route(point(1_000, 1_000))
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN EXECUTE rivers_route (%s, %s, %s, %s)", route_params(point(1_000, 1_000)))
+        cursor.execute("EXPLAIN EXECUTE rivers_route (%s, %s, %s)", route_params(point(1_000, 1_000)))
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert re.search(r"Index Scan using rivers_reach_geom_\w+ on rivers_reach", plan), plan
     assert "Seq Scan on rivers_reach " not in plan, plan
@@ -199,3 +200,19 @@ def test_the_boundary_warning_comes_with_the_routing_statement(network, east_nor
     assert [round(m, 3) for *_, m in routing.near_districts] == [round(m, 3) for *_, m in expected]
     assert sorted(code for code, *_ in routing.near_districts) == warned
     assert route(at_point).near_districts is None  # a registration does not ask for it
+
+
+@pytest.mark.parametrize(
+    "east_north",
+    [(4_000, 1_050), (7_000, 5_020), (5_000, 15_100), (4_000, 1_250), (3_500, 7_500), (10_000 - 12, 4_000)],
+)
+def test_the_routing_answer_is_what_its_serializer_documents(network, east_north):
+    # The view builds the answer directly (routing_data, issue 10); RoutingSerializer is its schema.
+    from rivers.routing import routing_warnings
+    from rivers.serializers import RoutingSerializer, routing_data
+
+    routing = route(point(*east_north), near_boundary=True)
+    warnings = routing_warnings(routing)
+    documented = RoutingSerializer(routing, context={"warnings": warnings}).data
+    built = routing_data(routing, warnings)
+    assert json.dumps(built, ensure_ascii=False) == json.dumps(documented, ensure_ascii=False)
