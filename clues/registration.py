@@ -196,11 +196,12 @@ DUPLICATE_COLUMNS = [field.attname for field in Clue._meta.concrete_fields if fi
 # each with how many there are. One prepared statement (the ORM's form cost more to compile and plan
 # than registering the clue, issue 7 §8); tests/clues/test_registration_cost.py holds it to the rule
 # written with the ORM. The candidates are the few clues near the point: the rule tests each (VisibleTo).
-# `{feature}`: the same reach or water body, as an equality on the one the clue is on, so the index on (reach_id, category, created_at) finds them: with `IS NOT DISTINCT FROM` on both,
-# PostgreSQL AND-ed the GiST box with every clue of the 60-day window (80,000 rows, 5.6 ms at the bench's
-# scale, for 0.5 ms through the index); `IS NOT DISTINCT FROM` keeps the other one's meaning. The rule's
-# three sets of agencies are read in the same statement, from the user's id ($11), as agencies_of() reads
-# them: one round trip less on every registration (issue 10).
+# `{feature}`: the same reach or water body, as an equality on the one the clue is on, so the index on
+# (reach_id, category, created_at) finds them: with `IS NOT DISTINCT FROM` on both, PostgreSQL AND-ed the
+# GiST box with every clue of the 60-day window (80,000 rows, 5.6 ms at the bench's scale, for 0.5 ms
+# through the index); `IS NOT DISTINCT FROM` keeps the other one's meaning. The rule's three sets of
+# agencies are read in the same statement, from the user's id ($11), as agencies_of() reads them: one
+# round trip less on every registration (issue 10).
 DUPLICATES_SQL = f"""
 WITH seen (id, member, kind, level, district_id) AS ({AGENCIES_SQL.replace("%s", "$11")}),
 sets AS (
