@@ -114,53 +114,52 @@ def delta_insert(parts: list[str]) -> str:
     HAVING sum(n) <> 0 OR sum(confidential) <> 0"""  # noqa: S608 - constant templates
 
 
-# The triggers (migration clues 00xx_figure_tallies). For a clue whose city or day changes, the parts of
-# its transfers and suggestions move with it.
-CLUE_KEY_CHANGED = (
-    "(SELECT o.* FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.city_id IS DISTINCT FROM n.city_id "
-    "OR o.created_at <> n.created_at)"
+# The triggers (migration clues 0008_figure_tallies). For a clue whose city or day changes (neither does
+# in the workflow; a correction might), the parts of its transfers and suggestions move with it: a second
+# statement, run only then, since joining the transfers costs more than the rest of the trigger.
+KEY_CHANGED = (
+    "old_rows o JOIN new_rows n ON n.id = o.id "
+    "WHERE o.city_id IS DISTINCT FROM n.city_id OR o.created_at <> n.created_at"
 )
-CLUE_KEY_CHANGED_NEW = (
-    "(SELECT n.* FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.city_id IS DISTINCT FROM n.city_id "
-    "OR o.created_at <> n.created_at)"
-)
+CLUE_KEY_CHANGED_OLD = f"(SELECT o.* FROM {KEY_CHANGED})"  # noqa: S608 - constants
+CLUE_KEY_CHANGED_NEW = f"(SELECT n.* FROM {KEY_CHANGED})"  # noqa: S608 - constants
 
 
 def trigger_functions() -> str:
     """Return the SQL creating the three trigger functions and their nine statement-level triggers."""
+    moved_with_clue = delta_insert(
+        [
+            transfer_parts("clues_transfer", CLUE_KEY_CHANGED_OLD, -1),
+            transfer_parts("clues_transfer", CLUE_KEY_CHANGED_NEW),
+            suggestion_parts("clues_suggestion", CLUE_KEY_CHANGED_OLD, -1),
+            suggestion_parts("clues_suggestion", CLUE_KEY_CHANGED_NEW),
+        ]
+    )
+    if_key_changed = f";\n        IF EXISTS (SELECT 1 FROM {KEY_CHANGED}) THEN{moved_with_clue};\n        END IF;"  # noqa: S608
     clue = {
-        "INSERT": delta_insert([clue_parts("new_rows")]),
-        "DELETE": delta_insert([clue_parts("old_rows", -1)]),
-        "UPDATE": delta_insert(
-            [
-                clue_parts("old_rows", -1),
-                clue_parts("new_rows"),
-                transfer_parts("clues_transfer", CLUE_KEY_CHANGED, -1),
-                transfer_parts("clues_transfer", CLUE_KEY_CHANGED_NEW),
-                suggestion_parts("clues_suggestion", CLUE_KEY_CHANGED, -1),
-                suggestion_parts("clues_suggestion", CLUE_KEY_CHANGED_NEW),
-            ]
-        ),
+        "INSERT": delta_insert([clue_parts("new_rows")]) + ";",
+        "DELETE": delta_insert([clue_parts("old_rows", -1)]) + ";",
+        "UPDATE": delta_insert([clue_parts("old_rows", -1), clue_parts("new_rows")]) + if_key_changed,
     }
     transfer = {
-        "INSERT": delta_insert([transfer_parts("new_rows", "clues_clue")]),
-        "DELETE": delta_insert([transfer_parts("old_rows", "clues_clue", -1)]),
-        "UPDATE": delta_insert(
-            [transfer_parts("old_rows", "clues_clue", -1), transfer_parts("new_rows", "clues_clue")]
-        ),
+        "INSERT": delta_insert([transfer_parts("new_rows", "clues_clue")]) + ";",
+        "DELETE": delta_insert([transfer_parts("old_rows", "clues_clue", -1)]) + ";",
+        "UPDATE": delta_insert([transfer_parts("old_rows", "clues_clue", -1), transfer_parts("new_rows", "clues_clue")])
+        + ";",
     }
     suggestion = {
-        "INSERT": delta_insert([suggestion_parts("new_rows", "clues_clue")]),
-        "DELETE": delta_insert([suggestion_parts("old_rows", "clues_clue", -1)]),
+        "INSERT": delta_insert([suggestion_parts("new_rows", "clues_clue")]) + ";",
+        "DELETE": delta_insert([suggestion_parts("old_rows", "clues_clue", -1)]) + ";",
         "UPDATE": delta_insert(
             [suggestion_parts("old_rows", "clues_clue", -1), suggestion_parts("new_rows", "clues_clue")]
-        ),
+        )
+        + ";",
     }
     statements = []
     for table, by_operation in (("clues_clue", clue), ("clues_transfer", transfer), ("clues_suggestion", suggestion)):
         function = f"{table}_figure_deltas"
         branches = "\n".join(
-            f"    {'IF' if i == 0 else 'ELSIF'} TG_OP = '{operation}' THEN{sql};"
+            f"    {'IF' if i == 0 else 'ELSIF'} TG_OP = '{operation}' THEN{sql}"
             for i, (operation, sql) in enumerate(by_operation.items())
         )
         statements.append(
@@ -169,6 +168,7 @@ def trigger_functions() -> str:
         )
         for operation, transitions in (
             ("INSERT", "NEW TABLE AS new_rows"),
+            # (no column list: PostgreSQL refuses one beside transition tables)
             ("UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
             ("DELETE", "OLD TABLE AS old_rows"),
         ):
