@@ -25,7 +25,8 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from config.database import web_connections_start_with_timeout
+from config.database import web_connections_configure
+from config.web import worker_ready
 
 from . import data
 from .runner import Cancelled, Measured, Row, interleaved, once_capped, queries_of
@@ -44,13 +45,15 @@ class Context:
     def __init__(self, *, reps: int, budget_s: float, scale: data.Scale, owner_dsn: str | None, quick: bool):
         self.reps, self.budget_s, self.scale, self.owner_dsn, self.quick = reps, budget_s, scale, owner_dsn, quick
         # The requests run on a connection opened as a web process (gunicorn, config.wsgi) opens its own:
-        # under the web's statement timeout from the start, which the middleware then leaves alone. Not
-        # inside a test's transaction (make test's quick bench): that connection and the settings stay.
+        # under the web's statement timeout from the start (which the middleware then leaves alone) and
+        # without parallel workers. Not inside a test's transaction (make test's quick bench): that
+        # connection and the settings stay.
         if not connection.in_atomic_block:
-            web_connections_start_with_timeout()
+            web_connections_configure()
             connection.close()
         self.params = data.params_of(scale)
         self.clients = {key: signed_in_client(f"bench-{key}") for key in ("city", "district")}
+        worker_ready()  # as a gunicorn worker is before its first request
 
     def centre(self) -> tuple[float, float]:
         """Return the middle of the grid (lon, lat), inside a district."""

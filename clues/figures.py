@@ -94,7 +94,8 @@ def current_year(today: datetime.date | None = None) -> Period:
 def figures_parts(user) -> tuple[ClueQuerySet, ClueQuerySet]:  # noqa: ANN001 - a user
     """Return the clues whose figures `user` may see as two disjoint sets: for a member of a municipal
     procuratorate every clue of its city (DESIGN §5: it sees "the statistics of all"), and the visible
-    clues outside those cities.
+    clues outside those cities. figures_compute() counts the first from its tallies (clues.tallies), the
+    second from the tables.
 
     Two sets, not one OR: the rule in an OR is a subplan that PostgreSQL cannot hash once the visible set
     outgrows work_mem (a city's 900,000), and searched linearly for each clue it ran past the web's
@@ -110,9 +111,9 @@ def figures_parts(user) -> tuple[ClueQuerySet, ClueQuerySet]:  # noqa: ANN001 - 
 
 
 def outside_cities(cities: list[int]) -> Q:
-    """Return the condition "the clue is in none of `cities`" as ranges of the city index: written NOT IN,
-    it reads every clue of the city, and PostgreSQL built the whole visible set (a city's 900,000 clues,
-    2.6 s) rather than try the rule on the few clues outside it."""
+    """Return the condition "the clue is in none of `cities`" as ranges of the city index, so that the rule
+    is tried on the few clues outside them: written NOT IN, it can use no index, and every clue of the
+    city was read to find them (issue 10)."""
     bounds = sorted(set(cities))
     outside = Q(city__isnull=True) | Q(city__lt=bounds[0]) | Q(city__gt=bounds[-1])
     for low, high in itertools.pairwise(bounds):

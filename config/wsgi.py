@@ -4,10 +4,11 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from config.database import web_connections_start_with_timeout
+from config.database import web_connections_configure
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 application = get_wsgi_application()
 
-# A web process: its connections open under the web's statement timeout (config.database).
-web_connections_start_with_timeout()
+# A web process: its connections open under the web's statement timeout, without parallel workers
+# (config.database).
+web_connections_configure()

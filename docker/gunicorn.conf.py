@@ -17,7 +17,7 @@ control_socket_disable = True
 
 
 def post_worker_init(worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
-    """Import the URLconf, and with it every view and serializer, before the worker's first request."""
-    from django.urls import get_resolver
+    """Every view imported and the imports' objects frozen, before the worker's first request."""
+    from config.web import worker_ready
 
-    get_resolver().url_patterns  # noqa: B018 - the import is the point
+    worker_ready()

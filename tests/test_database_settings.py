@@ -58,7 +58,7 @@ def test_the_compose_database_starts_without_jit():
     assert 'command: ["postgres", "-c", "jit=off"]' in db
 
 
-def test_only_web_processes_open_their_connections_under_the_statement_timeout():
+def test_only_web_processes_open_their_connections_under_the_statement_timeout_and_serial():
     # gunicorn and runserver load config.wsgi; Celery workers and management commands only set Django up.
     script = (
         "import sys, django\n"
@@ -79,4 +79,5 @@ def test_only_web_processes_open_their_connections_under_the_statement_timeout()
         assert result.returncode == 0, result.stderr
         found[kind] = result.stdout.strip().splitlines()[-1]
     assert "-c statement_timeout=1234" in found["web"] and "-c jit=off" in found["web"]
-    assert "statement_timeout" not in found["worker"]
+    assert "-c max_parallel_workers_per_gather=0" in found["web"]
+    assert "statement_timeout" not in found["worker"] and "max_parallel" not in found["worker"]

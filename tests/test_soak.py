@@ -157,3 +157,21 @@ def test_the_servers_connections_stay_below_postgresqls_limit(db):
         )
         max_connections, reserved = cursor.fetchone()
     assert web + worker <= (max_connections - reserved) // 2, "leave half for migrations, shells and a second deploy"
+
+
+def test_a_worker_freezes_what_loading_made_before_its_first_request():
+    """post_worker_init imports every view, then gc.freeze() keeps those objects out of collections."""
+    script = (
+        "import gc, runpy, django\n"
+        "django.setup()\n"
+        "conf = runpy.run_path('docker/gunicorn.conf.py')\n"
+        "before = gc.get_freeze_count()\n"
+        "conf['post_worker_init'](None)\n"
+        "import sys\n"
+        "print(before, gc.get_freeze_count(), 'clues.api.clues' in sys.modules)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    before, after, views_loaded = result.stdout.split()
+    assert int(before) == 0 and int(after) > 10_000 and views_loaded == "True"
