@@ -104,10 +104,14 @@ def figures_parts(user) -> tuple[ClueQuerySet, ClueQuerySet]:  # noqa: ANN001 - 
     if not user.is_authenticated:
         return Clue.objects.none(), Clue.objects.none()
     agencies, members_of, cities = agencies_of(user)
+    in_cities = Clue.objects.filter(city__in=cities) if cities else Clue.objects.none()
+    return in_cities, visible_elsewhere(agencies, members_of, cities)
+
+
+def visible_elsewhere(agencies: list[int], members_of: list[int], cities: list[int]) -> ClueQuerySet:
+    """Return the clues visible to a user with these sets (clues.querysets.agencies_of) outside `cities`."""
     visible = Clue.objects.filter(VisibleTo(agencies, members_of, cities))
-    if not cities:
-        return Clue.objects.none(), visible
-    return Clue.objects.filter(city__in=cities), visible.filter(outside_cities(cities))
+    return visible.filter(outside_cities(cities)) if cities else visible
 
 
 def outside_cities(cities: list[int]) -> Q:
@@ -224,8 +228,9 @@ def figures_compute(*, user, period: Period, today: datetime.date | None = None)
     """Return the joint-meeting figures of the clues `user` may count, registered in `period`."""
     today = today or local_today()
     start, end = period.bounds()
-    cities = agencies_of(user)[2] if user.is_authenticated else []
-    elsewhere = figures_parts(user)[1].filter(created_at__gte=start, created_at__lt=end).order_by()
+    agencies, members_of, cities = agencies_of(user) if user.is_authenticated else ([], [], [])
+    elsewhere = visible_elsewhere(agencies, members_of, cities)
+    elsewhere = elsewhere.filter(created_at__gte=start, created_at__lt=end).order_by()
     columns = ["id", "city_id", "category", "status", "source", "district_id", "created_at", "confidential"]
     if elsewhere.query.is_empty():  # Django will not write SQL for a set known to be empty
         elsewhere_sql, params = f"SELECT {', '.join(columns)} FROM clues_clue WHERE false", {}  # noqa: S608

@@ -29,6 +29,11 @@ class BoundedLimitOffsetPagination(LimitOffsetPagination):
         if self.limit is None:
             return None
         self.offset = self.get_offset(request)
+        if queryset.query.distinct:  # a window counts the rows before DISTINCT removes any
+            self.count = self.get_count(queryset)
+            keys = list(queryset.values_list("pk", flat=True)[self.offset : self.offset + self.limit])
+            self.display_page_controls = self.count > self.limit and self.template is not None
+            return keys
         rows = list(
             queryset.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")[
                 self.offset : self.offset + self.limit

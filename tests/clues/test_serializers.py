@@ -58,3 +58,22 @@ def test_a_listed_page_reads_the_points_as_numbers_and_answers_alike(people):
     for item in listed:
         detail = client.get(f"/api/v1/clues/{item['id']}/").json()
         assert {name: detail[name] for name in item} == item
+
+
+def test_a_page_of_keys_counts_every_row_once(people):
+    """paginate_keys counts in the statement that picks the page, and apart past the last row or under
+    DISTINCT (a window counts the rows before DISTINCT removes any)."""
+    from rest_framework.request import Request
+
+    from config.api_input.pagination import BoundedLimitOffsetPagination
+
+    every_kind_of_clue(people)
+    total = Clue.objects.count()
+    plain = Clue.objects.order_by("code")
+    for queryset in (plain, Clue.objects.order_by("code").distinct()):
+        for offset, expected in ((0, 2), (4, 1), (50, 0)):
+            paginator = BoundedLimitOffsetPagination()
+            request = Request(APIRequestFactory().get("/", {"limit": 2, "offset": offset}))
+            keys = paginator.paginate_keys(queryset, request)
+            assert paginator.count == total and len(keys) == expected
+            assert keys == list(queryset.values_list("pk", flat=True)[offset : offset + 2])
