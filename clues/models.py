@@ -324,8 +324,9 @@ class Notification(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="notification_once")]
 
 
-class FigureTally(models.Model):
-    """What the clues of a city registered on `day` add to one section of the figures (clues.tallies)."""
+class FigurePart(models.Model):
+    """What the clues of a city registered on `day` add to one section of the figures (clues.tallies.KEY
+    and its counts): summed in FigureTally, appended to FigureDelta."""
 
     city_id = models.BigIntegerField()
     day = models.DateField()
@@ -336,6 +337,13 @@ class FigureTally(models.Model):
     confidential = models.BigIntegerField()
 
     class Meta:
+        abstract = True
+
+
+class FigureTally(FigurePart):
+    """The figures' parts summed, one row per key (clues.tallies)."""
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["city_id", "day", "dim", "value", "due"], name="figure_tally_key", nulls_distinct=False
@@ -343,16 +351,8 @@ class FigureTally(models.Model):
         ]
 
 
-class FigureDelta(models.Model):
+class FigureDelta(FigurePart):
     """A change to the figures' tallies not yet folded into FigureTally (clues.tallies)."""
-
-    city_id = models.BigIntegerField()
-    day = models.DateField()
-    dim = models.CharField(max_length=20)
-    value = models.CharField(max_length=40)
-    due = models.DateField(null=True)
-    n = models.BigIntegerField()
-    confidential = models.BigIntegerField()
 
     class Meta:
         indexes = [models.Index(fields=["city_id", "day"], name="figure_delta_city_day")]
