@@ -99,9 +99,14 @@ class ClueLocationField(serializers.Field):
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, clue):
-        if "lon" in clue.__dict__:
-            return {"type": "Point", "coordinates": [clue.lon, clue.lat]}
-        return {"type": "Point", "coordinates": [clue.geom.x, clue.geom.y]}
+        return clue_point(clue)
+
+
+def clue_point(clue) -> dict:  # noqa: ANN001 - a Clue
+    """Return a clue's point as GeoJSON (ClueLocationField)."""
+    if "lon" in clue.__dict__:
+        return {"type": "Point", "coordinates": [clue.lon, clue.lat]}
+    return LocationField().to_representation(clue.geom)
 
 
 class SourceField(serializers.ChoiceField):
@@ -144,9 +149,14 @@ class RoutedFeatureSerializer(serializers.Serializer):
     districts = serializers.SerializerMethodField()
 
     def get_districts(self, feature) -> list[str]:
-        if "districts" in getattr(feature, "_prefetched_objects_cache", {}):  # a fresh registration's, known
-            return sorted(district.code for district in feature.districts.all())
-        return list(feature.districts.order_by("code").values_list("code", flat=True))
+        return feature_district_codes(feature)
+
+
+def feature_district_codes(feature) -> list[str]:  # noqa: ANN001 - a reach or a water body
+    """Return the codes of the districts a reach or water body lies in, by code."""
+    if "districts" in getattr(feature, "_prefetched_objects_cache", {}):  # a page's or a registration's, known
+        return sorted(district.code for district in feature.districts.all())
+    return list(feature.districts.order_by("code").values_list("code", flat=True))
 
 
 class ClueRoutingSerializer(serializers.Serializer):
@@ -296,7 +306,7 @@ def clue_summary(clue: Clue) -> dict:
         "category_label": str(clue.get_category_display()),
         "source": clue.source,
         "description": clue.description,
-        "location": ClueLocationField().to_representation(clue),
+        "location": clue_point(clue),
         "confidential": clue.confidential,
         "district": _ref(clue.district),
         "routing": {
@@ -307,7 +317,7 @@ def clue_summary(clue: Clue) -> dict:
                 "code": feature.code,
                 "name": feature.name,
                 "is_cross_district": feature.is_cross_district,
-                "districts": RoutedFeatureSerializer().get_districts(feature),
+                "districts": feature_district_codes(feature),
             },
             "procuratorate": _ref(clue.routed_to),
             "reason": clue.routing_reason,
