@@ -42,11 +42,8 @@ def web_connections_start_with_timeout() -> None:
     it. A connection already open keeps what it had, and the middleware goes on setting it per request.
     """
     timeout_ms = settings.DB_STATEMENT_TIMEOUT_MS
-    if not timeout_ms:
-        return
-    options = connections.settings[DEFAULT_DB_ALIAS].setdefault("OPTIONS", {})
-    if not _has_option(options.get("options", ""), timeout_option(timeout_ms)):
-        options["options"] = f"{options.get('options', '')} {timeout_option(timeout_ms)}".strip()
+    if timeout_ms:
+        _connections_start_with(timeout_option(timeout_ms))
 
 
 # Web requests are short: starting parallel workers for one cost more than they saved (10 ms of a 20 ms
@@ -58,9 +55,14 @@ def web_connections_configure() -> None:
     """Open this process's connections as a web process's: under the statement timeout, and without
     parallel workers. Celery workers and management commands keep both (their statements are long)."""
     web_connections_start_with_timeout()
+    _connections_start_with(SERIAL_OPTION)
+
+
+def _connections_start_with(option: str) -> None:
+    """Add the libpq startup `option` to this process's connections (those opened from now on), once."""
     options = connections.settings[DEFAULT_DB_ALIAS].setdefault("OPTIONS", {})
-    if not _has_option(options.get("options", ""), SERIAL_OPTION):
-        options["options"] = f"{options.get('options', '')} {SERIAL_OPTION}".strip()
+    if not _has_option(options.get("options", ""), option):
+        options["options"] = f"{options.get('options', '')} {option}".strip()
 
 
 def started_with_timeout(connection, timeout_ms: int) -> bool:  # noqa: ANN001 - a Django connection, open
