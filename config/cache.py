@@ -29,3 +29,8 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):  # noqa: ANN001 - Django's signature
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def redis(self):  # noqa: ANN201 - a redis.Redis
+        """Return the redis-py client writes go through, for what the cache API cannot say in one
+        round trip (the API throttle's counters, rivers.authentication)."""
+        return self._cache.get_client(write=True)

@@ -3,6 +3,10 @@
 import datetime
 import itertools
 import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
@@ -97,8 +101,14 @@ def token_client(key: str) -> APIClient:
     return client
 
 
+def throttle_counts_forget(key: str) -> None:
+    """Delete the throttle's counters for this client key (the user's pk repeats from run to run)."""
+    redis = cache.redis()
+    redis.delete(*redis.keys(cache.make_key(f"{key}:*")), "-")
+
+
 def test_the_api_is_throttled_per_user(reader):
-    cache.delete(f"throttle_user_{reader.pk}")
+    throttle_counts_forget(f"throttle_user_{reader.pk}")
     client = APIClient()
     client.force_authenticate(reader)
     with override_settings(API_THROTTLE_RATES={**settings.API_THROTTLE_RATES, "user": "3/min"}):
@@ -106,7 +116,52 @@ def test_the_api_is_throttled_per_user(reader):
     assert [response.status_code for response in responses] == [200, 200, 200, 429]
     detail, retry_after = responses[-1].json()["detail"], int(responses[-1]["Retry-After"])
     assert detail == f"请求过于频繁，请 {retry_after} 秒后再试 / Too many requests: try again in {retry_after} s"
-    cache.delete(f"throttle_user_{reader.pk}")
+    assert 0 < retry_after <= 120
+    throttle_counts_forget(f"throttle_user_{reader.pk}")
+
+
+def user_throttle(user, rate: str, at: float):  # noqa: ANN001, ANN201 - a user; a UserThrottle
+    """The API's user throttle at `rate`, for `user`, its clock stopped at `at`."""
+    from rivers.authentication import UserThrottle
+
+    with override_settings(API_THROTTLE_RATES={**settings.API_THROTTLE_RATES, "user": rate}):
+        throttle = UserThrottle()
+    throttle.timer = lambda: at
+    return throttle, SimpleNamespace(user=user, META={})
+
+
+def test_the_user_throttle_admits_its_rate_exactly_when_hit_at_once(reader):
+    # DRF's own throttle reads the request times, appends, writes back: requests at once each wrote
+    # their own list and together went past the rate. The counted throttle counts in one Redis step.
+    throttle_counts_forget(f"throttle_user_{reader.pk}")
+    at = (time.time() // 60) * 60 + 30  # mid-minute: every hit falls in one window
+    barrier = threading.Barrier(8)
+
+    def hits() -> int:
+        throttle, request = user_throttle(reader, "20/min", at)
+        barrier.wait()
+        return sum(throttle.allow_request(request, None) for _ in range(10))
+
+    with ThreadPoolExecutor(8) as pool:
+        admitted = sum(pool.map(lambda _: hits(), range(8)))
+    assert admitted == 20
+    throttle_counts_forget(f"throttle_user_{reader.pk}")
+
+
+def test_a_refused_client_that_waits_as_told_gets_in_and_the_window_slides(reader):
+    throttle_counts_forget(f"throttle_user_{reader.pk}")
+    start = (time.time() // 60) * 60 + 45
+    throttle, request = user_throttle(reader, "4/min", start)
+    assert [throttle.allow_request(request, None) for _ in range(5)] == [True] * 4 + [False]
+    wait = throttle.wait()
+    assert wait == pytest.approx(15)  # the minute's end: the 4 hits then still weigh in whole
+    later, request = user_throttle(reader, "4/min", start + wait + 0.5)
+    # Half a second into the next minute the four count for 59.5/60 of a hit each: one gets in ...
+    assert later.allow_request(request, None) is True
+    # ... and then the estimate (1 + 4 × 59.5/60) is over the rate until the old minute weighs 3/4.
+    assert later.allow_request(request, None) is False
+    assert later.wait() == pytest.approx(60 * (1 - 3 / 4) - 0.5)
+    throttle_counts_forget(f"throttle_user_{reader.pk}")
 
 
 def test_the_token_endpoint_is_throttled_per_address(reader):

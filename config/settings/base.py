@@ -353,9 +353,9 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "rivers.authentication.ExpiringTokenAuthentication",
     "rest_framework.authentication.SessionAuthentication",
 ]
-# Throttles (rates per IP for anonymous requests, per user otherwise). The soak test registers 50
-# clues a second as one user, so a user's rate allows 100 a second; counted per second, because DRF
-# keeps one timestamp per request in the window (6000/min would read and write 6000 on each request).
+# Throttles (rates per IP for anonymous requests, per user otherwise), counted in Redis by
+# rivers.authentication's sliding windows. The soak test registers 50 clues a second as one user, so a
+# user's rate allows 100 a second.
 REST_FRAMEWORK["EXCEPTION_HANDLER"] = "rivers.authentication.api_exception_handler"  # 429 in both languages
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
     "rivers.authentication.AnonThrottle",
