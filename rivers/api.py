@@ -25,8 +25,8 @@ from .serializers import (
 )
 
 
-class JSONText(str):
-    """A response body PostgreSQL already wrote as JSON: sent as it is, never decoded and encoded again."""
+class JSONText(bytes):
+    """A response body PostgreSQL already wrote as JSON (UTF-8): sent as it is, never decoded or encoded."""
 
 
 class JSONTextRenderer(JSONRenderer):
@@ -34,7 +34,7 @@ class JSONTextRenderer(JSONRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if isinstance(data, JSONText):
-            return data.encode("utf-8")
+            return data
         return super().render(data, accepted_media_type, renderer_context)
 
 
@@ -58,8 +58,8 @@ class GeoJSONLayerViewSet(viewsets.ReadOnlyModelViewSet):
         page = geojson_page(queryset, limit=paginator.limit, offset=paginator.offset)
         paginator.count = page.count
         links = json.dumps({"next": paginator.get_next_link(), "previous": paginator.get_previous_link()})
-        envelope = f'{{"count":{page.count},{links[1:-1]},"results":{page.collection}}}'
-        return Response(JSONText(envelope))
+        head = f'{{"count":{page.count},{links[1:-1]},"results":'.encode()
+        return Response(JSONText(b"".join((head, page.collection, b"}"))))
 
 
 class DistrictViewSet(GeoJSONLayerViewSet):

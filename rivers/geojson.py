@@ -11,22 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import psycopg2.extensions
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import ExpressionWrapper, F, Field, QuerySet
 
 from config.database import embedded_sql
 
 # Decimal places of the coordinates: 6 is about 0.1 m on the ground, finer than any survey loaded here.
 GEOJSON_PRECISION = 6
 
-# The features of a page of rows (`page`: their ids), each as JSON text: ST_AsGeoJSON's text goes in as it
-# is, where a json value would have the database parse every coordinate again. The properties are in the
-# order the serializer lists them.
+# The features of a page of rows (`page`: the filtered rows with the columns their features read), each
+# as JSON text: ST_AsGeoJSON's text goes in as it is, where a json value would have the database parse
+# every coordinate again. The properties are in the order the serializer lists them.
 FEATURES_SQL = """
 SELECT t.code,
-       '{{"type":"Feature","geometry":' || ST_AsGeoJSON(t.geom, %(precision)s) || ',"properties":'
+       '{{"type":"Feature","geometry":' || ST_AsGeoJSON(t.shape, %(precision)s) || ',"properties":'
        || json_build_object({properties})::text || '}}' AS feature
-FROM page JOIN {table} AS t ON t.id = page.id {joins}
+FROM page AS t {joins}
 """
 
 # A feature's districts as a list of codes, from its table of shares (`owner`: its column there).
@@ -34,29 +35,28 @@ DISTRICT_CODES_SQL = """(SELECT coalesce(json_agg(d.code ORDER BY d.code), '[]':
     FROM {shares} AS share JOIN rivers_district AS d ON d.id = share.district_id WHERE share.{owner} = t.id)"""
 
 REACH_FEATURES_SQL = FEATURES_SQL.format(
-    table="rivers_reach",
     joins="JOIN rivers_river AS river ON river.id = t.river_id",
     properties="'code', t.code, 'name', t.name, 'river', river.name, 'level', t.level, 'length_m', t.length_m, "
     f"'districts', {DISTRICT_CODES_SQL.format(shares='rivers_reachdistrict', owner='reach_id')}, "
     "'is_cross_district', t.is_cross_district",
 )
 WATER_BODY_FEATURES_SQL = FEATURES_SQL.format(
-    table="rivers_waterbody",
     joins="",
     properties="'code', t.code, 'name', t.name, 'kind', t.kind, 'level', t.level, 'area_m2', t.area_m2, "
     f"'districts', {DISTRICT_CODES_SQL.format(shares='rivers_waterbodydistrict', owner='water_body_id')}, "
     "'is_cross_district', t.is_cross_district",
 )
 DISTRICT_FEATURES_SQL = FEATURES_SQL.format(
-    table="rivers_district",
     joins="LEFT JOIN rivers_district AS parent ON parent.id = t.parent_id",
     properties="'code', t.code, 'name', t.name, 'level', t.level, 'parent', parent.code",
 )
 
-# The rows the filters kept (`matched`, the caller's queryset), counted once and paged by code.
+# The rows the filters kept (`matched`, the caller's queryset, with the columns the features read), counted
+# once and paged by code. The page's features read its rows from `matched` itself: fetching them again by
+# id cost an index scan per feature, an eighth of the statement.
 COLLECTION_SQL = """
 WITH matched AS MATERIALIZED ({matched}),
-page AS (SELECT id FROM matched ORDER BY code LIMIT %(limit)s OFFSET %(offset)s),
+page AS (SELECT * FROM matched ORDER BY code LIMIT %(limit)s OFFSET %(offset)s),
 features AS ({features})
 SELECT (SELECT count(*) FROM matched),
        '{{"type":"FeatureCollection","features":['
@@ -67,24 +67,32 @@ SELECT (SELECT count(*) FROM matched),
 @dataclass(frozen=True)
 class GeoJSONPage:
     count: int  # rows the filters kept, on every page
-    collection: str  # the page's FeatureCollection, as JSON text
+    collection: bytes  # the page's FeatureCollection, as JSON text in UTF-8
 
 
-def features_sql_of(queryset: QuerySet) -> str:
-    """Return the features statement of the layer `queryset` reads."""
+def layer_of(queryset: QuerySet) -> tuple[str, tuple[str, ...]]:
+    """Return the features statement of the layer `queryset` reads, and the columns it reads."""
     from .models import District, Reach, WaterBody
 
-    return {Reach: REACH_FEATURES_SQL, WaterBody: WATER_BODY_FEATURES_SQL, District: DISTRICT_FEATURES_SQL}[
-        queryset.model
-    ]
+    return {
+        Reach: (REACH_FEATURES_SQL, ("id", "code", "name", "level", "length_m", "is_cross_district", "river_id")),
+        WaterBody: (WATER_BODY_FEATURES_SQL, ("id", "code", "name", "kind", "level", "area_m2", "is_cross_district")),
+        District: (DISTRICT_FEATURES_SQL, ("id", "code", "name", "level", "parent_id")),
+    }[queryset.model]
 
 
 def geojson_page(queryset: QuerySet, *, limit: int, offset: int) -> GeoJSONPage:
     """Return the rows of `queryset` (filtered, not sliced) from `offset`, at most `limit`, by code."""
-    matched_sql, params = embedded_sql(queryset.order_by().values("id", "code"), "m")
-    statement = COLLECTION_SQL.format(matched=matched_sql, features=features_sql_of(queryset))
+    features_sql, columns = layer_of(queryset)
+    # The geometry as the column is (GeoDjango would select it as bytea, for Python to parse).
+    shape = ExpressionWrapper(F("geom"), output_field=Field())
+    matched_sql, params = embedded_sql(queryset.order_by().values(*columns, shape=shape), "m")
+    statement = COLLECTION_SQL.format(matched=matched_sql, features=features_sql)
     params.update(precision=GEOJSON_PRECISION, limit=limit, offset=offset)
     with connection.cursor() as cursor:
+        # The text as PostgreSQL sent it (UTF-8 bytes): decoding it only to encode it again for the
+        # response cost 0.4 ms for a page of 400 reaches.
+        psycopg2.extensions.register_type(psycopg2.extensions.BYTES, cursor.cursor)
         cursor.execute(statement, params)
         count, collection = cursor.fetchone()
     return GeoJSONPage(count=count, collection=collection)
