@@ -9,9 +9,11 @@ baselines are bare SQL. A gunicorn on a port would add the same constant to ever
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,7 +24,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from config.database import web_connections_configure
@@ -54,6 +56,17 @@ class Context:
         self.params = data.params_of(scale)
         self.clients = {key: signed_in_client(f"bench-{key}") for key in ("city", "district")}
         worker_ready()  # as a gunicorn worker is before its first request
+
+    @functools.cached_property
+    def floor(self) -> Measured:
+        """The floor of an API request: an authenticated no-op through the whole stack (benchmarks.floor_urls)."""
+        with override_settings(ROOT_URLCONF="benchmarks.floor_urls"):
+            return interleaved(self.get("district", "/bench/nothing/"), None, reps=self.reps, budget_s=self.budget_s)
+
+    def floor_note(self, ours: Measured, baseline_name: str = "bare SQL") -> str:
+        """How ours compares with its baseline once the floor of every API request is taken off."""
+        floor, ours_ms, base_ms = (statistics.median(m) for m in (self.floor.ours, ours.ours, ours.baseline))
+        return f"less the request floor ({floor:.2f} ms): {(ours_ms - floor) / base_ms:.2f}× {baseline_name}"
 
     def centre(self) -> tuple[float, float]:
         """Return the middle of the grid (lon, lat), inside a district."""
@@ -339,6 +352,7 @@ def reaches_geojson(ctx: Context) -> list[Row]:
         response.render()
         return response
 
+    bare.note = ctx.floor_note(bare)
     versus = interleaved(ours, drf_gis, reps=ctx.reps, budget_s=ctx.budget_s)
     body = json.loads(ours().content)
     count = len(body.get("results", body)["features"])
@@ -449,6 +463,14 @@ def point_on_reach(cross: bool) -> tuple[float, float]:
 
 
 @path
+def request_floor(ctx: Context) -> list[Row]:
+    """What every API request costs before its view's own work: the other rows' notes take it off."""
+    row = ctx.floor.row("the floor of an API request (authenticated no-op, p50)", "ms", target="—")
+    row.passed = None  # a yardstick, with no target of its own
+    return [row]
+
+
+@path
 def routing(ctx: Context) -> list[Row]:
     rows = []
     for cross in (False, True):
@@ -457,7 +479,7 @@ def routing(ctx: Context) -> list[Row]:
         params = {"lon": lon, "lat": lat, "tolerance": settings.SNAP_TOLERANCE_M}
         measured = interleaved(ours, sql_call(ROUTING_BASELINE_SQL, params), reps=ctx.reps, budget_s=ctx.budget_s)
         count = queries_of(ours)
-        measured.note = f"{count} queries (target ≤ 2)"
+        measured.note = f"{count} queries (target ≤ 2); {ctx.floor_note(measured)}"
         kind = "a cross-district reach" if cross else "a reach of one district"
         rows.append(measured.row(f"routing a point on {kind} (p50)", "ms", target="≤ 2 ms, ≤ 2 queries", limit=2,
                                  extra_pass=count <= 2))  # fmt: skip
@@ -531,7 +553,7 @@ def tiles(ctx: Context) -> list[Row]:
         bare = sql_call(*tile_statement("reaches", z, x, y))
         measured = interleaved(ours, bare, reps=ctx.reps, budget_s=ctx.budget_s)
         size = len(ours().content)
-        measured.note = f"{size} bytes"
+        measured.note = f"{size} bytes; {ctx.floor_note(measured)}"
         limit = 20 if z == 10 else None
         rows.append(measured.row(f"reach tile z{z} ({size // 1024} KB)", "ms",
                                  target="≤ 1.3× bare SQL; ≤ 500 KB" + ("; ≤ 20 ms" if z == 10 else ""),
