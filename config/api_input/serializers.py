@@ -242,6 +242,15 @@ def field_copy(field: drf.Field) -> drf.Field:
     return field.__class__(*args, **{key: copied(key, value) for key, value in field._kwargs.items()})
 
 
+class Serializer(drf.Serializer):
+    """DRF's Serializer, its declared fields copied as ModelSerializer's are (field_copy), not deep-copied:
+    a clue's registration deep-copied the category and source choices and the agency queryset on every
+    request."""
+
+    def get_fields(self) -> dict[str, drf.Field]:
+        return {name: field_copy(field) for name, field in self._declared_fields.items()}
+
+
 class GeoFeatureModelSerializer(gis.GeoFeatureModelSerializer):
     """djangorestframework-gis's GeoJSON feature serializer, with the strict fields above."""
 
