@@ -55,11 +55,16 @@ PLANAR_SLACK = 0.1
 #   fewest metres a degree spans at the latitude of the box) is not.
 # buffered: each piece's zone (the piece widened by the buffer), only for items near two or more
 #   districts: with a single candidate the zone meets no other zone and is never used, and the piece
-#   is measured as it is (its union with an empty collection measures the same, to the last bit).
-# measured: the piece, plus the part of its zone that lies in the zones of the item's other
-#   districts, measured along the course, as the rule has always been computed:
-#   ST_Union(piece, COALESCE(ST_Intersection(zone, others), EMPTY)). The other zones travel with each
-#   row as an array (a window over the item), not as a sub-select rescanning the whole set per row.
+#   is measured as it is (as the rule's union of it with an empty collection measured, to the last bit).
+# split, measured: the rule has always measured ST_Union(piece, ST_Intersection(zone, others)) along
+#   the course, others being the union of the zones of the item's other districts. Along the course
+#   that is the part inside the piece, plus the part outside it that lies in the zone and in others:
+#   the same points, measured as two disjoint lengths (they agree to 1e-10) from overlays of the
+#   course with one polygon at a time (~20 µs each), instead of overlays of polygons with each other.
+#   The part outside the piece and within its zone lies within the buffer of the boundary (empty when
+#   the course stays inside the piece), so others is only built and cut where that part is not empty.
+#   The other zones travel with each row as an array (a window over the item), not as a sub-select
+#   rescanning the whole set per row.
 # kept: significant_districts in SQL.
 SHARES_CTE = """
 WITH item AS MATERIALIZED (
@@ -98,18 +103,19 @@ zoned AS (
     WINDOW item_window AS (PARTITION BY item_id ORDER BY district_id
                            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 ),
+split AS MATERIALIZED (
+    SELECT item_id, district_id, zones, zone_districts,
+           ST_Length(ST_CollectionExtract(ST_Intersection(course, piece), 2)::geography) AS inside_m,
+           CASE WHEN zone IS NOT NULL THEN ST_Intersection(ST_Difference(course, piece), zone) END AS near_rest
+    FROM zoned
+),
 measured AS MATERIALIZED (
     SELECT item_id, district_id,
-           ST_Length(ST_CollectionExtract(ST_Intersection(course, CASE WHEN zone IS NULL THEN piece ELSE ST_Union(
-               piece,
-               COALESCE(
-                   ST_Intersection(zone, (SELECT ST_Union(o.zone ORDER BY o.district_id)
-                                          FROM unnest(zones, zone_districts) AS o(zone, district_id)
-                                          WHERE o.district_id <> zoned.district_id)),
-                   'SRID=4326;GEOMETRYCOLLECTION EMPTY'::geometry
-               )
-           ) END), 2)::geography) AS held_m
-    FROM zoned
+           inside_m + CASE WHEN near_rest IS NULL OR ST_IsEmpty(near_rest) THEN 0 ELSE ST_Length(ST_CollectionExtract(
+               ST_Intersection(near_rest, (SELECT ST_Union(o.zone ORDER BY o.district_id)
+                                           FROM unnest(zones, zone_districts) AS o(zone, district_id)
+                                           WHERE o.district_id <> split.district_id)), 2)::geography) END AS held_m
+    FROM split
 ),
 ranked AS (
     SELECT item_id, district_id, held_m,
