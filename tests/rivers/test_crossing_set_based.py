@@ -134,6 +134,13 @@ def varied(world):
         "31-m-north-of-the-districts": [(12_000, 10_031), (16_000, 10_031)],
         "wiggly": [(3_000, 9_000), (4_000, 11_000), (5_000, 9_000), (6_000, 11_000), (7_000, 9_980)],
         "multi": [(1_000, 1_000), (3_000, 1_000)],
+        # Inside 甲区, at distances from 乙区 or 丙区 that each path of the candidate stage decides
+        # (rivers.crossing): 25 m (the planar test within), 27 m and 33 m (the geography test), 45 m
+        # (the planar test beyond).
+        "25-m-south-of-丙区": [(2_000, 9_975), (8_000, 9_975)],
+        "27-m-west-of-乙区": [(9_973, 2_000), (9_973, 8_000)],
+        "33-m-west-of-乙区": [(9_967, 2_000), (9_967, 8_000)],
+        "45-m-west-of-乙区": [(9_955, 2_000), (9_955, 8_000)],
     }
     reaches = [reach(code, line(*points)) for code, points in courses.items()]
     far = reach("multi-part", line((12_000, 1_000), (14_000, 1_000)))
@@ -157,6 +164,8 @@ def test_set_based_recompute_equals_the_former_rule(varied):
     # The network is varied: some reaches cross, some lie in one district, one in none.
     flags = {r.code: r.is_cross_district for r in Reach.objects.all()}
     assert flags["crossing"] and flags["along"] and flags["corner"] and not flags["inside"]
+    assert flags["25-m-south-of-丙区"] and flags["27-m-west-of-乙区"]
+    assert not flags["33-m-west-of-乙区"] and not flags["45-m-west-of-乙区"]
     assert not Reach.objects.get(code="outside").districts.exists()
     assert set(Reach.objects.get(code="corner").districts.values_list("code", flat=True)) == {"990002", "990003"}
 
