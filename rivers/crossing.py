@@ -44,7 +44,10 @@ PLANAR_SLACK = 0.1
 #
 # clipped: each district whose box meets the item's widened box, clipped to that box. ST_ClipByBox2D
 #   gives the same piece as ST_Intersection with the box (the same points: the shares agree to 1e-10
-#   over the 10^5 bench reaches) at a fifth of the cost, since it needs no general overlay.
+#   over the 10^5 bench reaches) at a fifth of the cost, since it needs no general overlay. Its output
+#   may be invalid (PostGIS says so: a polygon may come out self-intersecting), which the overlays
+#   below could refuse and fail a whole load on: such a piece is cut again by ST_Intersection.
+#   (ST_IsValidDetail, not ST_IsValid: that one writes a NOTICE for every invalid piece.)
 # candidate: the districts within the buffer of each item. The distance is measured to the clipped
 #   piece, not to the whole boundary: the margin exceeds the buffer, so the points of the district
 #   within the buffer all lie in the piece and the distance is the same, at a tenth of the cost (a
@@ -77,11 +80,16 @@ box AS (
     FROM item
 ),
 clipped AS MATERIALIZED (
-    SELECT box.id AS item_id, box.course, d.id AS district_id, ST_ClipByBox2D(d.geom, box.box) AS piece,
-           %%(far_m)s / least(%%(degree_min_m)s, %%(degree_at_equator_m)s * cos(radians(
-               least(89.0, greatest(abs(ST_YMin(box.box)), abs(ST_YMax(box.box))))))) AS far_deg
-    FROM box
-    JOIN rivers_district d ON d.level = 'district' AND d.geom && box.box
+    SELECT item_id, course, district_id, far_deg,
+           CASE WHEN (ST_IsValidDetail(fast)).valid THEN fast ELSE ST_Intersection(geom, box) END AS piece
+    FROM (
+        SELECT box.id AS item_id, box.course, box.box, d.id AS district_id, d.geom,
+               ST_ClipByBox2D(d.geom, box.box) AS fast,
+               %%(far_m)s / least(%%(degree_min_m)s, %%(degree_at_equator_m)s * cos(radians(
+                   least(89.0, greatest(abs(ST_YMin(box.box)), abs(ST_YMax(box.box))))))) AS far_deg
+        FROM box
+        JOIN rivers_district d ON d.level = 'district' AND d.geom && box.box
+    ) pair
 ),
 candidate AS MATERIALIZED (
     SELECT item_id, course, district_id, piece, count(*) OVER (PARTITION BY item_id) AS near
