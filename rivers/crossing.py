@@ -69,6 +69,9 @@ PLANAR_SLACK = 0.1
 #   The other zones travel with each row as an array (a window over the item), not as a sub-select
 #   rescanning the whole set per row.
 # kept: significant_districts in SQL.
+# A district's piece within a box (of `geom` and `box`: see the clipped stage below).
+PIECE_SQL = "CASE WHEN (ST_IsValidDetail(fast)).valid THEN fast ELSE ST_Intersection(geom, box) END"
+
 SHARES_CTE = """
 WITH item AS MATERIALIZED (
     SELECT t.id, %(course)s AS course
@@ -81,7 +84,7 @@ box AS (
 ),
 clipped AS MATERIALIZED (
     SELECT item_id, course, district_id, far_deg,
-           CASE WHEN (ST_IsValidDetail(fast)).valid THEN fast ELSE ST_Intersection(geom, box) END AS piece
+           %(piece)s AS piece
     FROM (
         SELECT box.id AS item_id, box.course, box.box, d.id AS district_id, d.geom,
                ST_ClipByBox2D(d.geom, box.box) AS fast,
@@ -176,6 +179,7 @@ COURSES = {
         "item_fk": "reach_id",
         "size": "length_m",
         "size_sql": "ST_Length(t.geom::geography)",
+        "piece": PIECE_SQL,
     },
     "water_body": {
         "table": "rivers_waterbody",
@@ -184,6 +188,7 @@ COURSES = {
         "item_fk": "water_body_id",
         "size": "area_m2",
         "size_sql": "ST_Area(t.geom::geography)",
+        "piece": PIECE_SQL,
     },
 }
 

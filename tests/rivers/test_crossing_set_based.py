@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from rivers.crossing import (
+    PIECE_SQL,
     _buffer_params,
     network_recompute_all,
     reaches_recompute,
@@ -200,3 +201,23 @@ def test_statements_do_not_grow_with_the_number_of_reaches(varied):
         first, second = statements(lambda: recompute(small)), statements(lambda: recompute(large))  # noqa: B023
         assert len(first) == len(second) == 2
         assert first == second
+
+
+def test_a_district_piece_clipped_invalid_is_cut_exactly(db):
+    """ST_ClipByBox2D may return an invalid polygon (PostGIS says so): the rule's piece is then cut again
+    by ST_Intersection. The star and the box are one found by search (in degrees, anywhere), where the
+    fast clip comes out self-intersecting: the box's edges run through the star's vertices."""
+    star = "POLYGON((9 5,7 6,8 8,6 6,5 9,4 8,2 8,4 6,1 5,3 4,2 2,4 2,5 1,6 3,8 2,6 4,9 5))"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT (ST_IsValidDetail(fast)).valid, ST_IsValid(piece), ST_Equals(piece, ST_Intersection(geom, box))
+            FROM (SELECT *, {PIECE_SQL} AS piece
+                  FROM (SELECT geom, box, ST_ClipByBox2D(geom, box) AS fast
+                        FROM (SELECT ST_SetSRID(%s::geometry, 4326) AS geom,
+                                     ST_MakeEnvelope(2, 0, 3, 5, 4326) AS box) given) pair) cut
+            """,  # noqa: S608 - the rule's own SQL
+            [star],
+        )
+        fast_valid, piece_valid, exact = cursor.fetchone()
+    assert (fast_valid, piece_valid, exact) == (False, True, True)
