@@ -245,12 +245,40 @@ def _changed_ids(table: str, target: str) -> list[int]:
     return [row[0] for row in rows]
 
 
-# Which staged items exist, and whether their geometry (districts: or level) changes.
+# A staged geometry whose vertices all lie within this of the stored one's is the stored one: a bundle
+# exported and loaded again comes back rounded (ST_AsGeoJSON writes 9 decimals, 0.05 mm), and its
+# districts must not count as moved, which would recompute every reach around them (issue: run only
+# for what a load changed). Compared in degrees: metres / 111_320, a degree of latitude, the longest,
+# so no vertex moved further than this on the ground.
+UNCHANGED_WITHIN_M = 0.001
+
+# Which staged items exist, and whether their geometry (districts: or level) changes. A geometry
+# unchanged (UNCHANGED_WITHIN_M) is replaced by the stored one, so the stored geometry stays the one
+# its derived fields were computed on. Same type, same number of points, every vertex paired by its
+# path within the tolerance; the byte comparison first spares that for the plainly equal.
 MARK_SQL = """
-UPDATE %(table)s s SET existing_id = t.id, old_level = t.level,
-       changed = ST_AsEWKB(t.geom) <> ST_AsEWKB(s.geom) %(also)s
-FROM %(target)s t WHERE t.code = s.code
+WITH compared AS (
+    SELECT s.idx, t.id, t.level, t.geom AS stored,
+           CASE WHEN ST_AsEWKB(t.geom) = ST_AsEWKB(s.geom) THEN true
+                WHEN GeometryType(t.geom) <> GeometryType(s.geom) OR ST_NPoints(t.geom) <> ST_NPoints(s.geom) THEN false
+                ELSE (SELECT count(*) = ST_NPoints(t.geom)
+                             AND coalesce(bool_and(abs(ST_X(a.geom) - ST_X(b.geom)) <= %%(within_degrees)s
+                                                   AND abs(ST_Y(a.geom) - ST_Y(b.geom)) <= %%(within_degrees)s), true)
+                      FROM ST_DumpPoints(t.geom) a JOIN ST_DumpPoints(s.geom) b ON b.path = a.path)
+           END AS same
+    FROM %(table)s s JOIN %(target)s t ON t.code = s.code
+)
+UPDATE %(table)s s SET existing_id = c.id, old_level = c.level,
+       geom = CASE WHEN c.same THEN c.stored ELSE s.geom END,
+       changed = NOT c.same %(also)s
+FROM compared c WHERE c.idx = s.idx
 """
+
+
+def _mark(table: str, target: str, also: str = "") -> None:
+    """Mark the staged items that exist, and those whose geometry (or, by `also`, level) changes."""
+    _sql(MARK_SQL % {"table": table, "target": target, "also": also}, {"within_degrees": UNCHANGED_WITHIN_M / 111_320})
+
 
 # A district as rivers.access records it: {"id", "name": str(district)}.
 DISTRICT_REPR = "jsonb_build_object('id', %(d)s.id, 'name', %(d)s.name || ' (' || %(d)s.code || ')')"
@@ -315,7 +343,7 @@ def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeat
         return (text(raw, "name"), level, None, None, None, None, parent_code, None)
 
     _stage("load_districts", path, "polygon", ("code", "name"), District, raw_features, values)
-    _sql(MARK_SQL % {"table": "load_districts", "target": "rivers_district", "also": "OR t.level <> s.level"})
+    _mark("load_districts", "rivers_district", also="OR c.level <> s.level")
     changed_before = _changed_ids("load_districts", "rivers_district")
     near_before = network_near(changed_before)
     at = timezone.now()
@@ -418,7 +446,7 @@ def _load_reaches(path: Path, report: BundleReport, raw_features: list[RawFeatur
         return (text(raw, "name"), level, river, text(raw, "river_code") or river, text(raw, "chief"), None, None, None)
 
     _stage("load_reaches", path, "line", ("code", "name", "river"), Reach, raw_features, values)
-    _sql(MARK_SQL % {"table": "load_reaches", "target": "rivers_reach", "also": ""})
+    _mark("load_reaches", "rivers_reach")
     _sql(RIVERS_UPSERT_SQL)
     _sql(REACHES_UPSERT_SQL)
     _count(report, "reaches", "load_reaches")
@@ -493,7 +521,7 @@ def _load_water_bodies(path: Path, report: BundleReport, raw_features: list[RawF
         return (text(raw, "name"), level, None, None, None, kind, None, None)
 
     _stage("load_waterbodies", path, "polygon", ("code", "name"), WaterBody, raw_features, values)
-    _sql(MARK_SQL % {"table": "load_waterbodies", "target": "rivers_waterbody", "also": ""})
+    _mark("load_waterbodies", "rivers_waterbody")
     _sql(WATER_BODIES_UPSERT_SQL)
     _count(report, "water bodies", "load_waterbodies")
     return Loaded(_changed_ids("load_waterbodies", "rivers_waterbody"))
