@@ -254,17 +254,19 @@ UNCHANGED_WITHIN_M = 0.001
 
 # Which staged items exist, and whether their geometry (districts: or level) changes. A geometry
 # unchanged (UNCHANGED_WITHIN_M) is replaced by the stored one, so the stored geometry stays the one
-# its derived fields were computed on. Same type, same number of points, every vertex paired by its
-# path within the tolerance; the byte comparison first spares that for the plainly equal.
+# its derived fields were computed on. Same type, same number of points, and the two lists of vertices
+# side by side (ROWS FROM: no sort, no join) at the same paths and within the tolerance; the byte
+# comparison first spares that for the plainly equal. Materialized: `same` is used twice below.
 MARK_SQL = """
-WITH compared AS (
+WITH compared AS MATERIALIZED (
     SELECT s.idx, t.id, t.level, t.geom AS stored,
            CASE WHEN ST_AsEWKB(t.geom) = ST_AsEWKB(s.geom) THEN true
                 WHEN GeometryType(t.geom) <> GeometryType(s.geom) OR ST_NPoints(t.geom) <> ST_NPoints(s.geom) THEN false
-                ELSE (SELECT count(*) = ST_NPoints(t.geom)
-                             AND coalesce(bool_and(abs(ST_X(a.geom) - ST_X(b.geom)) <= %%(within_degrees)s
-                                                   AND abs(ST_Y(a.geom) - ST_Y(b.geom)) <= %%(within_degrees)s), true)
-                      FROM ST_DumpPoints(t.geom) a JOIN ST_DumpPoints(s.geom) b ON b.path = a.path)
+                ELSE (SELECT coalesce(bool_and(coalesce(
+                                 a_path = b_path AND abs(ST_X(a_geom) - ST_X(b_geom)) <= %%(within_degrees)s
+                                 AND abs(ST_Y(a_geom) - ST_Y(b_geom)) <= %%(within_degrees)s, false)), true)
+                      FROM ROWS FROM (ST_DumpPoints(t.geom), ST_DumpPoints(s.geom))
+                           AS v(a_path, a_geom, b_path, b_geom))
            END AS same
     FROM %(table)s s JOIN %(target)s t ON t.code = s.code
 )
