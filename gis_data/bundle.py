@@ -457,9 +457,10 @@ def _load_reaches(path: Path, report: BundleReport, raw_features: list[RawFeatur
 
 # rivers.chiefs.chief_assign for every reach naming a chief, from today: nothing when that person
 # serves already or was assigned from today; else the serving chief's term closes the day before
-# (refused when it began today or later) and a new assignment starts.
-NAMED_PENDING = """
-WITH pending AS (
+# (refused when it began today or later) and a new assignment starts. One statement: the pending
+# reaches are found once, and nothing is written when one is refused (the statement returns it).
+NAMED_CHIEFS_SQL = """
+WITH pending AS MATERIALIZED (
     SELECT s.idx, s.code, s.chief, s.level, t.id AS reach_id
     FROM load_reaches s JOIN rivers_reach t ON t.code = s.code
     WHERE s.chief <> ''
@@ -468,42 +469,37 @@ WITH pending AS (
       AND NOT EXISTS (SELECT 1 FROM rivers_chiefassignment c
                       WHERE c.reach_id = t.id AND c.role = 'chief' AND c.person_name = s.chief
                         AND c.start_date = %(today)s)
+),
+refused AS MATERIALIZED (
+    SELECT p.idx, p.code, c.person_name, c.start_date FROM pending p
+    JOIN rivers_chiefassignment c ON c.reach_id = p.reach_id AND c.role = 'chief' AND c.end_date IS NULL
+    WHERE c.start_date >= %(today)s ORDER BY p.idx LIMIT 1
+),
+closed AS (
+    UPDATE rivers_chiefassignment c SET end_date = %(today)s::date - 1 FROM pending p
+    WHERE c.reach_id = p.reach_id AND c.role = 'chief' AND c.end_date IS NULL AND NOT EXISTS (SELECT FROM refused)
+    RETURNING c.id
+),
+assigned AS (
+    INSERT INTO rivers_chiefassignment (reach_id, water_body_id, person_name, user_id, role, level, start_date,
+                                        end_date)
+    SELECT reach_id, NULL, chief, NULL, 'chief', level, %(today)s, NULL FROM pending
+    -- The count, a one-time filter, runs the closing to its end before the first new row: the serving
+    -- chief's row leaves the one-current-chief index (chief_one_current_per_reach) before the new one
+    -- enters it.
+    WHERE NOT EXISTS (SELECT FROM refused) AND (SELECT count(*) FROM closed) >= 0
+    ORDER BY idx
 )
+SELECT idx, code, person_name, start_date FROM refused
 """
-NAMED_REFUSED_SQL = "".join(
-    (
-        NAMED_PENDING,
-        """SELECT p.idx, p.code, c.person_name, c.start_date FROM pending p
-JOIN rivers_chiefassignment c ON c.reach_id = p.reach_id AND c.role = 'chief' AND c.end_date IS NULL
-WHERE c.start_date >= %(today)s ORDER BY p.idx LIMIT 1""",
-    )
-)
-NAMED_CLOSE_SQL = "".join(
-    (
-        NAMED_PENDING,
-        """UPDATE rivers_chiefassignment c SET end_date = %(today)s::date - 1 FROM pending p
-WHERE c.reach_id = p.reach_id AND c.role = 'chief' AND c.end_date IS NULL""",
-    )
-)
-NAMED_ASSIGN_SQL = "".join(
-    (
-        NAMED_PENDING,
-        """INSERT INTO rivers_chiefassignment (reach_id, water_body_id, person_name, user_id, role, level, start_date,
-                                    end_date)
-SELECT reach_id, NULL, chief, NULL, 'chief', level, %(today)s, NULL FROM pending ORDER BY idx""",
-    )
-)
 
 
 def named_chiefs_assign(path: Path) -> None:
     """Make the chief each staged reach names its serving chief from today (rivers.chiefs.chief_assign)."""
-    params = {"today": datetime.date.today()}
-    refused = _sql(NAMED_REFUSED_SQL, params)
+    refused = _sql(NAMED_CHIEFS_SQL, {"today": datetime.date.today()})
     if refused:
         index, code, serving, since = refused[0]
         raise feature_error(path, index, code, f"{serving} serves from {since}; a new chief must start after that")
-    _sql(NAMED_CLOSE_SQL, params)
-    _sql(NAMED_ASSIGN_SQL, params)
 
 
 WATER_BODIES_UPSERT_SQL = """
