@@ -69,7 +69,8 @@ def _copy_text(value: object) -> str:
     if value is None:
         return "\\N"
     text = str(value)
-    if any(c in text for c in "\\\t\n\r"):
+    # Four plain `in` tests: a generator over the characters cost three times as much, per value.
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
     return text
 
@@ -98,7 +99,9 @@ def staging_geometries(table: str, kind: str, *, geojson: bool, srid: int) -> li
     """
     assert table in STAGING_TABLES
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {table}")  # the joins by code then know how many features there are
+        # The joins by code then know how many features there are; only the columns joined on, for the
+        # wide source column would cost as much again.
+        cursor.execute(f"ANALYZE {table} (idx, code, river_key, parent)")
         cursor.execute(GEOMETRY_SQL % {"table": table}, {"geojson": geojson, "srid": srid})
         cursor.execute(UNFIT_SQL % {"table": table}, {"multi_type": MULTI_TYPES[kind]})
         return [row[0] for row in cursor.fetchall()]
