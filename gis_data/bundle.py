@@ -240,9 +240,22 @@ def _count(report: BundleReport, layer: str, table: str) -> None:
     report.updated[layer] += updated
 
 
-def _changed_ids(table: str, target: str) -> list[int]:
-    rows = _sql(f"SELECT t.id FROM {table} s JOIN {target} t ON t.code = s.code WHERE s.changed ORDER BY s.idx")  # noqa: S608
+def _changed_ids(table: str) -> list[int]:
+    """Return the ids of the staged items stored and changed (before the upsert: the existing ones)."""
+    rows = _sql(f"SELECT target_id FROM {table} WHERE changed AND target_id IS NOT NULL ORDER BY idx")  # noqa: S608
     return [row[0] for row in rows]
+
+
+# An upsert of the staged items, with the id of each row it wrote kept in the staging table, so that
+# what follows (the changed ids, the named chiefs) finds it there instead of joining the table by code.
+UPSERT_KEEPING_IDS = """
+WITH upserted AS (%(upsert)s RETURNING id, code)
+UPDATE %(table)s s SET target_id = u.id FROM upserted u WHERE u.code = s.code
+"""
+
+
+def _upsert(table: str, upsert: str) -> None:
+    _sql(UPSERT_KEEPING_IDS % {"upsert": upsert, "table": table})
 
 
 # A staged geometry whose vertices all lie within this of the stored one's is the stored one: a bundle
@@ -270,7 +283,7 @@ WITH compared AS MATERIALIZED (
            END AS same
     FROM %(table)s s JOIN %(target)s t ON t.code = s.code
 )
-UPDATE %(table)s s SET existing_id = c.id, old_level = c.level,
+UPDATE %(table)s s SET existing_id = c.id, target_id = c.id, old_level = c.level,
        geom = CASE WHEN c.same THEN c.stored ELSE s.geom END,
        changed = NOT c.same %(also)s
 FROM compared c WHERE c.idx = s.idx
@@ -346,10 +359,10 @@ def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeat
 
     _stage("load_districts", path, "polygon", ("code", "name"), District, raw_features, values)
     _mark("load_districts", "rivers_district", also="OR c.level <> s.level")
-    changed_before = _changed_ids("load_districts", "rivers_district")
+    changed_before = _changed_ids("load_districts")
     near_before = network_near(changed_before)
     at = timezone.now()
-    _sql(DISTRICTS_UPSERT_SQL)
+    _upsert("load_districts", DISTRICTS_UPSERT_SQL)
     _sql(DISTRICTS_RECORD_SQL, {"at": at})
     # Parents are set once every district of the file exists, so the file's order does not matter.
     bad = _sql(DISTRICTS_BAD_PARENT_SQL)
@@ -359,7 +372,7 @@ def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeat
         raise feature_error(path, index, code, reason)
     _sql(DISTRICTS_PARENT_SQL, {"at": at})
     _count(report, "districts", "load_districts")
-    return Loaded(_changed_ids("load_districts", "rivers_district"), near_before)
+    return Loaded(_changed_ids("load_districts"), near_before)
 
 
 # rivers.network.agencies_derive, set-based: every city and district of the staged districts (with
@@ -450,9 +463,9 @@ def _load_reaches(path: Path, report: BundleReport, raw_features: list[RawFeatur
     _stage("load_reaches", path, "line", ("code", "name", "river"), Reach, raw_features, values)
     _mark("load_reaches", "rivers_reach")
     _sql(RIVERS_UPSERT_SQL)
-    _sql(REACHES_UPSERT_SQL)
+    _upsert("load_reaches", REACHES_UPSERT_SQL)
     _count(report, "reaches", "load_reaches")
-    return Loaded(_changed_ids("load_reaches", "rivers_reach"))
+    return Loaded(_changed_ids("load_reaches"))
 
 
 # rivers.chiefs.chief_assign for every reach naming a chief, from today: nothing when that person
@@ -460,24 +473,31 @@ def _load_reaches(path: Path, report: BundleReport, raw_features: list[RawFeatur
 # (refused when it began today or later) and a new assignment starts. One statement: the pending
 # reaches are found once, and nothing is written when one is refused (the statement returns it).
 NAMED_CHIEFS_SQL = """
-WITH pending AS MATERIALIZED (
-    SELECT s.idx, s.code, s.chief, s.level, t.id AS reach_id
-    FROM load_reaches s JOIN rivers_reach t ON t.code = s.code
-    WHERE s.chief <> ''
-      AND NOT EXISTS (SELECT 1 FROM rivers_chiefassignment c
-                      WHERE c.reach_id = t.id AND c.role = 'chief' AND c.end_date IS NULL AND c.person_name = s.chief)
-      AND NOT EXISTS (SELECT 1 FROM rivers_chiefassignment c
-                      WHERE c.reach_id = t.id AND c.role = 'chief' AND c.person_name = s.chief
-                        AND c.start_date = %(today)s)
+WITH named AS MATERIALIZED (
+    SELECT idx, code, chief, level, target_id AS reach_id FROM load_reaches WHERE chief <> ''
+),
+-- The chief assignments of these reaches, looked up in the index by their ids as an array rather than
+-- by hashing every assignment of the network.
+assigned_before AS MATERIALIZED (
+    SELECT c.id, c.reach_id, c.person_name, c.start_date, c.end_date FROM rivers_chiefassignment c
+    WHERE c.reach_id = ANY(ARRAY(SELECT reach_id FROM named)) AND c.role = 'chief'
+),
+pending AS MATERIALIZED (
+    SELECT n.* FROM named n
+    WHERE NOT EXISTS (SELECT 1 FROM assigned_before c
+                      WHERE c.reach_id = n.reach_id AND c.person_name = n.chief
+                        AND (c.end_date IS NULL OR c.start_date = %(today)s))
+),
+serving AS MATERIALIZED (
+    SELECT p.idx, p.code, c.id, c.person_name, c.start_date
+    FROM pending p JOIN assigned_before c ON c.reach_id = p.reach_id AND c.end_date IS NULL
 ),
 refused AS MATERIALIZED (
-    SELECT p.idx, p.code, c.person_name, c.start_date FROM pending p
-    JOIN rivers_chiefassignment c ON c.reach_id = p.reach_id AND c.role = 'chief' AND c.end_date IS NULL
-    WHERE c.start_date >= %(today)s ORDER BY p.idx LIMIT 1
+    SELECT idx, code, person_name, start_date FROM serving WHERE start_date >= %(today)s ORDER BY idx LIMIT 1
 ),
 closed AS (
-    UPDATE rivers_chiefassignment c SET end_date = %(today)s::date - 1 FROM pending p
-    WHERE c.reach_id = p.reach_id AND c.role = 'chief' AND c.end_date IS NULL AND NOT EXISTS (SELECT FROM refused)
+    UPDATE rivers_chiefassignment c SET end_date = %(today)s::date - 1
+    WHERE c.id = ANY(ARRAY(SELECT id FROM serving)) AND NOT EXISTS (SELECT FROM refused)
     RETURNING c.id
 ),
 assigned AS (
@@ -520,9 +540,9 @@ def _load_water_bodies(path: Path, report: BundleReport, raw_features: list[RawF
 
     _stage("load_waterbodies", path, "polygon", ("code", "name"), WaterBody, raw_features, values)
     _mark("load_waterbodies", "rivers_waterbody")
-    _sql(WATER_BODIES_UPSERT_SQL)
+    _upsert("load_waterbodies", WATER_BODIES_UPSERT_SQL)
     _count(report, "water bodies", "load_waterbodies")
-    return Loaded(_changed_ids("load_waterbodies", "rivers_waterbody"))
+    return Loaded(_changed_ids("load_waterbodies"))
 
 
 def _load_routes(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> None:
