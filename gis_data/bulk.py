@@ -44,8 +44,10 @@ CREATE TEMP TABLE %(table)s (
 """
 
 # Parse and normalise; then list the features whose geometry is not plainly storable.
+# The source text is dropped once parsed (a repair or a message reads the feature's own): the rows that
+# every later statement scans and updates are then half as wide.
 GEOMETRY_SQL = """
-UPDATE %(table)s SET geom = ST_Multi(ST_Force2D(ST_Transform(ST_SetSRID(
+UPDATE %(table)s SET source = NULL, geom = ST_Multi(ST_Force2D(ST_Transform(ST_SetSRID(
     CASE WHEN %%(geojson)s THEN ST_GeomFromGeoJSON(source) ELSE source::geometry END, %%(srid)s), 4326)))
 """
 
