@@ -45,10 +45,13 @@ CREATE TEMP TABLE %(table)s (
 
 # Parse and normalise; then list the features whose geometry is not plainly storable.
 # The source text is dropped once parsed (a repair or a message reads the feature's own): the rows that
-# every later statement scans and updates are then half as wide.
+# every later statement scans and updates are then half as wide. With `geojson`, a source is GeoJSON
+# text unless it is the little-endian hex WKB (01...) that readers.geojson_wkb makes of plain lines
+# and polygons; no JSON text starts so.
 GEOMETRY_SQL = """
 UPDATE %(table)s SET source = NULL, geom = ST_Multi(ST_Force2D(ST_Transform(ST_SetSRID(
-    CASE WHEN %%(geojson)s THEN ST_GeomFromGeoJSON(source) ELSE source::geometry END, %%(srid)s), 4326)))
+    CASE WHEN %%(geojson)s AND left(source, 2) <> '01' THEN ST_GeomFromGeoJSON(source) ELSE source::geometry END,
+    %%(srid)s), 4326)))
 """
 
 UNFIT_SQL = """

@@ -7,9 +7,12 @@ named by the feature's index; other formats go through GDAL/OGR (see read_ogr).
 from __future__ import annotations
 
 import json
+import math
 import re
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +92,51 @@ def _geojson_features(path: Path) -> tuple[list[Any], int]:
     return features, geojson_srid(document)
 
 
+# WKB type codes of the geometries a loader stores, by GeoJSON type: (code, depth of the coordinates
+# below the parts: 1 a list of positions, 2 a list of rings).
+_WKB_TYPES = {"LineString": (2, 1), "Polygon": (3, 2), "MultiLineString": (5, 1), "MultiPolygon": (6, 2)}
+_WKB_FEWEST = {1: 2, 2: 4}  # positions a line, a ring needs
+
+
+def _wkb_positions(positions: list, fewest: int) -> bytes:
+    """Return a WKB point list (count, then x y pairs); raise ValueError when not plain 2D positions."""
+    if len(positions) < fewest or any(len(p) != 2 for p in positions):
+        raise ValueError
+    flat = list(chain.from_iterable(positions))
+    if bool in map(type, flat) or not math.isfinite(sum(flat)):  # a JSON true is an int in Python
+        raise ValueError
+    return struct.pack(f"<I{len(flat)}d", len(positions), *flat)
+
+
+def _wkb_part(code: int, coordinates: list, depth: int) -> bytes:
+    if not coordinates:
+        raise ValueError
+    if depth == 1:
+        return struct.pack("<BI", 1, code) + _wkb_positions(coordinates, _WKB_FEWEST[1])
+    rings = b"".join(_wkb_positions(ring, _WKB_FEWEST[2]) for ring in coordinates)
+    return struct.pack("<BII", 1, code, len(coordinates)) + rings
+
+
+def geojson_wkb(geometry: Any) -> str:
+    """Return a GeoJSON line or polygon geometry as hex WKB, or "" when it is anything else.
+
+    The plain case only: 2D positions of finite numbers, enough of them for each line and ring. Those
+    read the same from WKB as from GeoJSON, and their doubles go over unformatted (formatting them as
+    text again cost as much as reading the file); anything else stays GeoJSON, read as it always was.
+    """
+    try:
+        code, depth = _WKB_TYPES[geometry["type"]]
+        coordinates = geometry["coordinates"]
+        if not coordinates:
+            return ""
+        if code in (2, 3):
+            return _wkb_part(code, coordinates, depth).hex()
+        parts = b"".join(_wkb_part(code - 3, part, depth) for part in coordinates)
+        return (struct.pack("<BII", 1, code, len(coordinates)) + parts).hex()
+    except (KeyError, TypeError, ValueError, OverflowError, struct.error):
+        return ""
+
+
 def _lazy_feature(index: int, feature: Any, srid: int) -> RawFeature:
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         return RawFeature(index, {}, None, "不是 GeoJSON Feature / not a GeoJSON Feature")
@@ -98,7 +146,7 @@ def _lazy_feature(index: int, feature: Any, srid: int) -> RawFeature:
     geometry = feature.get("geometry")
     if not geometry:
         return RawFeature(index, properties, None, "缺少几何 / missing geometry")
-    return RawFeature(index, properties, None, source=json.dumps(geometry), srid=srid)
+    return RawFeature(index, properties, None, source=geojson_wkb(geometry) or json.dumps(geometry), srid=srid)
 
 
 def geometry_parse(raw: RawFeature) -> RawFeature:

@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from gis_data.bundle import bundle_load
+from gis_data.readers import geojson_wkb
 from rivers.chiefs import chief_assign
 from rivers.crossing import network_recompute_all
 from rivers.models import AccessChange, ChiefAssignment, District, Reach, ReachDistrict
@@ -201,3 +202,36 @@ def test_a_bundle_exported_and_loaded_again_changes_and_recomputes_nothing(tmp_p
     moved = shares()
     network_recompute_all()
     assert shares() == moved
+
+
+PLAIN = [
+    {"type": "LineString", "coordinates": [[106.5, 29.5], [106.6, 29.55]]},
+    {"type": "MultiLineString", "coordinates": [[[106, 29], [106.1, 29.1], [106.2, 29]], [[107, 30], [107.1, 30]]]},
+    {
+        "type": "Polygon",
+        "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]], [[0.2, 0.1], [0.5, 0.1], [0.5, 0.4], [0.2, 0.1]]],
+    },
+    {"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [1, 1], [0, 0]]], [[[5, 5], [6, 5], [6, 6], [5, 5]]]]},
+]
+NOT_PLAIN = [
+    {"type": "LineString", "coordinates": [[106.5, 29.5, 300], [106.6, 29.55, 310]]},  # heights: read as GeoJSON
+    {"type": "LineString", "coordinates": [[106.5, 29.5]]},  # one position: GeoJSON names the problem
+    {"type": "LineString", "coordinates": [[106.5, True], [106.6, 29.55]]},
+    {"type": "LineString", "coordinates": [[106.5, "29.5"], [106.6, 29.55]]},
+    {"type": "LineString", "coordinates": [[106.5, float("nan")], [106.6, 29.55]]},
+    {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [0, 0]]]},  # a ring of three positions
+    {"type": "MultiPolygon", "coordinates": []},
+    {"type": "Point", "coordinates": [106.5, 29.5]},
+    {"type": "LineString"},
+    [106.5, 29.5],
+]
+
+
+def test_plain_geojson_lines_and_polygons_go_as_wkb_and_read_the_same():
+    for geometry in PLAIN:
+        wkb = geojson_wkb(geometry)
+        assert wkb.startswith("01")
+        from_wkb, from_geojson = GEOSGeometry(wkb), GEOSGeometry(json.dumps(geometry))
+        assert (from_wkb.geom_type, from_wkb.coords) == (from_geojson.geom_type, from_geojson.coords)
+    for geometry in NOT_PLAIN:
+        assert geojson_wkb(geometry) == ""
