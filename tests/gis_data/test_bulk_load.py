@@ -235,3 +235,14 @@ def test_plain_geojson_lines_and_polygons_go_as_wkb_and_read_the_same():
         assert (from_wkb.geom_type, from_wkb.coords) == (from_geojson.geom_type, from_geojson.coords)
     for geometry in NOT_PLAIN:
         assert geojson_wkb(geometry) == ""
+
+
+@pytest.mark.django_db
+def test_a_file_mixing_plain_and_other_geometries_loads_each_as_before(tmp_path):
+    plain, heights = reaches(2)
+    heights["geometry"]["coordinates"] = [[*xy, 300.0 + n] for n, xy in enumerate(heights["geometry"]["coordinates"])]
+    bundle_load(write_bundle(tmp_path, districts(2), [plain, heights]))
+    for sent in (plain, heights):
+        stored = Reach.objects.get(code=sent["properties"]["code"]).geom
+        # The stored course is the file's, in 2D, whichever way it went to the database.
+        assert stored.coords == (tuple(tuple(xy[:2]) for xy in sent["geometry"]["coordinates"]),)
