@@ -38,8 +38,7 @@ DROP TABLE IF EXISTS %(table)s;
 CREATE TEMP TABLE %(table)s (
     idx integer PRIMARY KEY, code text NOT NULL, name text, level text, river text, river_key text,
     chief text, kind text, parent text, district text, source text, geom geometry,
-    existing_id integer, old_level text, changed boolean NOT NULL DEFAULT true,
-    target_id integer  -- the id of the row stored: the existing one, then the one the upsert wrote
+    existing_id integer, old_level text, changed boolean NOT NULL DEFAULT true
 ) ON COMMIT DROP
 """
 

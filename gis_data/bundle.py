@@ -241,21 +241,22 @@ def _count(report: BundleReport, layer: str, table: str) -> None:
 
 
 def _changed_ids(table: str) -> list[int]:
-    """Return the ids of the staged items stored and changed (before the upsert: the existing ones)."""
-    rows = _sql(f"SELECT target_id FROM {table} WHERE changed AND target_id IS NOT NULL ORDER BY idx")  # noqa: S608
+    """Return the ids of the staged items that exist and change, before the upsert."""
+    rows = _sql(f"SELECT existing_id FROM {table} WHERE changed AND existing_id IS NOT NULL ORDER BY idx")  # noqa: S608
     return [row[0] for row in rows]
 
 
-# An upsert of the staged items, with the id of each row it wrote kept in the staging table, so that
-# what follows (the changed ids, the named chiefs) finds it there instead of joining the table by code.
-UPSERT_KEEPING_IDS = """
+# An upsert of the staged items that returns the ids of those new or changed, in the file's order,
+# from the rows it wrote (no second look-up of the table by code).
+UPSERT_RETURNING_CHANGED = """
 WITH upserted AS (%(upsert)s RETURNING id, code)
-UPDATE %(table)s s SET target_id = u.id FROM upserted u WHERE u.code = s.code
+SELECT u.id FROM upserted u JOIN %(table)s s ON s.code = u.code WHERE s.changed ORDER BY s.idx
 """
 
 
-def _upsert(table: str, upsert: str) -> None:
-    _sql(UPSERT_KEEPING_IDS % {"upsert": upsert, "table": table})
+def _upsert(table: str, upsert: str) -> list[int]:
+    """Run the upsert of the staged items; return the ids of those new or changed."""
+    return [row[0] for row in _sql(UPSERT_RETURNING_CHANGED % {"upsert": upsert, "table": table})]
 
 
 # A staged geometry whose vertices all lie within this of the stored one's is the stored one: a bundle
@@ -283,7 +284,7 @@ WITH compared AS MATERIALIZED (
            END AS same
     FROM %(table)s s JOIN %(target)s t ON t.code = s.code
 )
-UPDATE %(table)s s SET existing_id = c.id, target_id = c.id, old_level = c.level,
+UPDATE %(table)s s SET existing_id = c.id, old_level = c.level,
        geom = CASE WHEN c.same THEN c.stored ELSE s.geom END,
        changed = NOT c.same %(also)s
 FROM compared c WHERE c.idx = s.idx
@@ -362,7 +363,7 @@ def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeat
     changed_before = _changed_ids("load_districts")
     near_before = network_near(changed_before)
     at = timezone.now()
-    _upsert("load_districts", DISTRICTS_UPSERT_SQL)
+    changed = _upsert("load_districts", DISTRICTS_UPSERT_SQL)
     _sql(DISTRICTS_RECORD_SQL, {"at": at})
     # Parents are set once every district of the file exists, so the file's order does not matter.
     bad = _sql(DISTRICTS_BAD_PARENT_SQL)
@@ -372,7 +373,7 @@ def _load_districts(path: Path, report: BundleReport, raw_features: list[RawFeat
         raise feature_error(path, index, code, reason)
     _sql(DISTRICTS_PARENT_SQL, {"at": at})
     _count(report, "districts", "load_districts")
-    return Loaded(_changed_ids("load_districts"), near_before)
+    return Loaded(changed, near_before)
 
 
 # rivers.network.agencies_derive, set-based: every city and district of the staged districts (with
@@ -463,9 +464,9 @@ def _load_reaches(path: Path, report: BundleReport, raw_features: list[RawFeatur
     _stage("load_reaches", path, "line", ("code", "name", "river"), Reach, raw_features, values)
     _mark("load_reaches", "rivers_reach")
     _sql(RIVERS_UPSERT_SQL)
-    _upsert("load_reaches", REACHES_UPSERT_SQL)
+    changed = _upsert("load_reaches", REACHES_UPSERT_SQL)
     _count(report, "reaches", "load_reaches")
-    return Loaded(_changed_ids("load_reaches"))
+    return Loaded(changed)
 
 
 # rivers.chiefs.chief_assign for every reach naming a chief, from today: nothing when that person
@@ -474,7 +475,10 @@ def _load_reaches(path: Path, report: BundleReport, raw_features: list[RawFeatur
 # reaches are found once, and nothing is written when one is refused (the statement returns it).
 NAMED_CHIEFS_SQL = """
 WITH named AS MATERIALIZED (
-    SELECT idx, code, chief, level, target_id AS reach_id FROM load_reaches WHERE chief <> ''
+    -- The reaches found in the index by their codes as an array, rather than by hashing them all.
+    SELECT s.idx, s.code, s.chief, s.level, t.id AS reach_id
+    FROM load_reaches s JOIN rivers_reach t ON t.code = s.code
+    WHERE s.chief <> '' AND t.code = ANY(ARRAY(SELECT code FROM load_reaches WHERE chief <> ''))
 ),
 -- The chief assignments of these reaches, looked up in the index by their ids as an array rather than
 -- by hashing every assignment of the network.
@@ -540,9 +544,9 @@ def _load_water_bodies(path: Path, report: BundleReport, raw_features: list[RawF
 
     _stage("load_waterbodies", path, "polygon", ("code", "name"), WaterBody, raw_features, values)
     _mark("load_waterbodies", "rivers_waterbody")
-    _upsert("load_waterbodies", WATER_BODIES_UPSERT_SQL)
+    changed = _upsert("load_waterbodies", WATER_BODIES_UPSERT_SQL)
     _count(report, "water bodies", "load_waterbodies")
-    return Loaded(_changed_ids("load_waterbodies"))
+    return Loaded(changed)
 
 
 def _load_routes(path: Path, report: BundleReport, raw_features: list[RawFeature] | None = None) -> None:
