@@ -67,9 +67,9 @@ class _CountedRate(SimpleRateThrottle):
     """REST framework's throttle, counted by two counters per client in Redis, in one round trip.
 
     REST framework keeps a list of the request times per client, read and written back whole on every
-    request (two round trips and a pickled list as long as the rate): at 100/s that was half a
-    millisecond of every API request and tile, and two requests at once both read the same list and
-    each wrote back its own, so a client hitting in parallel went past its rate. Here one Lua script
+    request (two round trips and a pickled list as long as the rate: about 1 ms of every API request
+    and tile at the bench's rate), and two requests at once both read the same list and each wrote
+    back its own, so a client hitting in parallel went past its rate. Here one Lua script
     reads and counts atomically (COUNT_SCRIPT), and the window slides by the usual estimate: the
     previous fixed window's count weighted by how much of it the sliding window still covers. A
     refused request is not counted, so a client that waits the Retry-After it was told gets in.
