@@ -208,6 +208,8 @@ def test_the_liaison_dashboard(live_server, qijiang, settings):
             phone.page.goto("/liaison/?lang=en")
             phone.page.wait_for_selector("#liaison[data-ready=true]", timeout=WAIT_MS)
             assert "Joint patrols by district" in phone.page.inner_text("#compliance")
+            # The plans (and the focus among them) load beside the map, not before data-ready.
+            phone.page.wait_for_selector("#focus summary", timeout=WAIT_MS)
             assert "Annual patrol focus" in phone.page.inner_text("#focus")
             phone.shot("liaison-phone-en")
             errors += phone.errors
