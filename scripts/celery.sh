@@ -34,13 +34,20 @@ stopped() {
     } >&2
 }
 
+now_us() {
+    local now=$EPOCHREALTIME
+    echo "${now/[.,]/}"
+}
+
 wait_ready() {
     local worker_pid=$1 beat_pid=$2 timeout_s="${RUN_READY_TIMEOUT_S:-120}" answer
-    local deadline=$((SECONDS + timeout_s))
+    # Microseconds (EPOCHREALTIME, bash 5): SECONDS counts whole seconds from a fraction into one, and
+    # gave up to a second early.
+    local deadline=$(( $(now_us) + timeout_s * 1000000 ))
     until answer=$(ready 2>&1); do
         alive "$worker_pid" || { stopped worker "$worker_pid"; echo "==> not serving: the Celery worker did not start" >&2; return 1; }
         alive "$beat_pid" || { stopped beat "$beat_pid"; echo "==> not serving: Celery beat did not start" >&2; return 1; }
-        if [ "$SECONDS" -ge "$deadline" ]; then
+        if [ "$(now_us)" -ge "$deadline" ]; then
             echo "==> not serving: not answering within ${timeout_s} s: ${answer##*$'\n'}" >&2
             tail -n 20 "$run_dir/celery-worker.log" "$run_dir/celery-beat.log" >&2 || true
             return 1
