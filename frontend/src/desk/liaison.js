@@ -68,7 +68,8 @@ async function start() {
   fill(selector, compliance.districts.map((row) => h("option", { value: row.district.code }, row.district.name)));
   let mapView = null;
 
-  const choose = (code) => {
+  // Returns when the district's plans are shown (or their failure is): the page is ready only then.
+  const choose = async (code) => {
     if (!code) {
       fill(plans.body, h("p", { class: "muted" }, t("没有可查看的区县。")));
       return;
@@ -78,16 +79,18 @@ async function start() {
     fill(tableBox, complianceTable(compliance, code, choose));
     showReaches(reaches.body.querySelector("#reach-levels"), never, row);
     mapView?.choose(code);
-    showPlans(plans.body, { district: row.district, year: compliance.year, canEdit: editable.has(code), categories });
+    const plan = { district: row.district, year: compliance.year, canEdit: editable.has(code), categories };
+    await showPlans(plans.body, plan);
   };
   selector.addEventListener("change", () => choose(selector.value));
-  choose(firstDistrict(me, codes));
+  const firstShown = choose(firstDistrict(me, codes));
   try {
     mapView = await complianceMap(mapBox, compliance, choose);
     mapView.choose(selector.value);
   } catch (error) {
     mapBox.replaceWith(failure(error));
   }
+  await firstShown;
   root.dataset.ready = "true";
 }
 

@@ -156,6 +156,7 @@ export async function showPlans(element, { district, year, canEdit, categories }
       form: workPlanForm,
     });
   } catch (error) {
-    fill(element, failure(error));
+    // A district chosen since then has filled `element` with its own boxes: its failure is not this one's.
+    if (focusBox.isConnected) fill(element, failure(error));
   }
 }
