@@ -58,6 +58,7 @@ class Measured:
 
     ours: list[float] = dataclasses.field(default_factory=list)
     baseline: list[float] = dataclasses.field(default_factory=list)
+    beside: list[float] = dataclasses.field(default_factory=list)  # a yardstick timed in the same repetitions
     note: str = ""
     cancelled: bool = False
     higher_is_better: bool = False
@@ -128,9 +129,12 @@ def interleaved(
     reps: int,
     budget_s: float,
     warmup: int = WARMUP,
+    beside: Callable[[], object] | None = None,
 ) -> Measured:
-    """Warm up, then run ours, baseline, ours, ... `reps` times each, or fewer (at least 3) past `budget_s`."""
-    calls = [c for c in (ours, baseline) if c is not None]
+    """Warm up, then run ours, baseline, ours, ... `reps` times each, or fewer (at least 3) past `budget_s`;
+    `beside` (a yardstick such as the request floor) is timed in each repetition too, so that a stall of
+    the host weighs on it as on the others."""
+    calls = [c for c in (ours, baseline, beside) if c is not None]
     try:
         for _ in range(warmup):
             for call in calls:
@@ -145,6 +149,8 @@ def interleaved(
                 measured.ours.append(timed(ours))
             if baseline is not None:
                 measured.baseline.append(timed(baseline))
+            if beside is not None:
+                measured.beside.append(timed(beside))
         except Cancelled as cancelled:
             measured.ours.append(cancelled.elapsed_ms)
             measured.cancelled, measured.note = True, cancelled.why
