@@ -23,7 +23,7 @@ directly (the visible clues outside the user's cities), so both ways count alike
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 
 TZ = "Asia/Shanghai"  # clues.figures.LOCAL_TZ: the figures' days are the agencies' days
 
@@ -202,21 +202,36 @@ WHERE city_id IS NOT NULL
 GROUP BY {KEY}
 """  # noqa: S608 - constant templates
 
-# Move the deltas into the tally: one transaction, keys in order (two folds at once lock alike).
+# Move the deltas into the tally: one transaction, keys in order (two folds at once lock alike). Answers
+# how many keys changed and which of their rows now count nothing.
 FOLD_SQL = f"""
 WITH moved AS (DELETE FROM clues_figuredelta RETURNING {KEY}, n, confidential),
-summed AS (SELECT {KEY}, sum(n) AS n, sum(confidential) AS confidential FROM moved GROUP BY {KEY})
-INSERT INTO clues_figuretally AS tally ({KEY}, n, confidential)
-SELECT {KEY}, n, confidential FROM summed ORDER BY {KEY}
-ON CONFLICT ({KEY}) DO UPDATE SET n = tally.n + excluded.n, confidential = tally.confidential + excluded.confidential
+summed AS (SELECT {KEY}, sum(n) AS n, sum(confidential) AS confidential FROM moved GROUP BY {KEY}),
+folded AS (
+    INSERT INTO clues_figuretally AS tally ({KEY}, n, confidential)
+    SELECT {KEY}, n, confidential FROM summed ORDER BY {KEY}
+    ON CONFLICT ({KEY}) DO UPDATE
+    SET n = tally.n + excluded.n, confidential = tally.confidential + excluded.confidential
+    RETURNING tally.id, tally.n, tally.confidential
+)
+SELECT count(*), coalesce(array_agg(id ORDER BY id) FILTER (WHERE n = 0 AND confidential = 0), '{{}}')
+FROM folded
 """  # noqa: S608 - constants
+# A key whose every part has gone (all of a day's clues moved on from a status, every open deadline of a
+# due date met) counts nothing: its row goes, or the tally would keep one per key ever counted and every
+# reader sum them. (Not in FOLD_SQL: a statement cannot delete the rows its own upsert wrote.)
+PRUNE_SQL = "DELETE FROM clues_figuretally WHERE id = ANY(%s) AND n = 0 AND confidential = 0"
 
 
 def tallies_fold() -> int:
-    """Move the figures' deltas into their tally; return how many keys changed."""
-    with connection.cursor() as cursor:
+    """Move the figures' deltas into their tally, dropping the keys left at nothing; return how many keys
+    changed."""
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(FOLD_SQL)
-        return cursor.rowcount
+        changed, empty = cursor.fetchone()
+        if empty:
+            cursor.execute(PRUNE_SQL, [empty])
+    return changed
 
 
 def tallies_rebuild() -> None:

@@ -400,7 +400,7 @@ def tally_rows() -> set:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT city_id, day, dim, value, due, n, confidential FROM clues_figuretally WHERE n <> 0")
+        cursor.execute("SELECT city_id, day, dim, value, due, n, confidential FROM clues_figuretally")
         return set(cursor.fetchall())
 
 
@@ -433,3 +433,14 @@ def test_the_tallies_hold_what_the_tables_hold_folded_or_not(people, clues):
     tallies_rebuild()
     assert tally_rows() == folded
     assert figures_compute(user=city_proc, period=THIS_YEAR) == before
+
+    # Moved back to its own day, the clue leaves 3 February with nothing: the fold drops those keys' rows
+    # (the tally holds no row counting nothing, as a rebuild from the tables holds none).
+    february = datetime.date(THIS_YEAR.start.year, 2, 3)
+    assert any(row[1] == february for row in folded)
+    Clue.objects.filter(pk=made[2].pk).update(created_at=made[2].created_at)
+    assert fold_figure_tallies() > 0
+    folded = tally_rows()
+    assert not [row for row in folded if row[1] == february or row[5] == 0]
+    tallies_rebuild()
+    assert tally_rows() == folded
