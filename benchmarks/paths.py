@@ -451,6 +451,19 @@ def clue_list(ctx: Context) -> list[Row]:
     return rows
 
 
+@path
+def notifications(ctx: Context) -> list[Row]:
+    """A user's inbox, where each notification about a clue is shown only while its clue is visible."""
+    rows = []
+    for who, whose in (("city", "a municipal procuratorate user"), ("district", "a district user")):
+        ours = ctx.get(who, "/api/v1/notifications/?limit=50")
+        total, count = ours().json()["count"], queries_of(ours)
+        measured = interleaved(ours, None, reps=ctx.reps, budget_s=ctx.budget_s)
+        measured.note = f"{count} queries; {total} notifications the user may see (of 150 about a clue, 150 not)"
+        rows.append(measured.row(f"notifications of {whose}, a page of 50", "ms", target="≤ 100 ms", limit=100))
+    return rows
+
+
 # --- routing and registration -----------------------------------------------------------------------
 
 ROUTING_BASELINE_SQL = """

@@ -32,6 +32,7 @@ from ..batches import (
 )
 from ..letters import letter_pdf
 from ..models import Clue, Transfer, TransferBatch
+from ..querysets import clue_seen_by
 from .figures import ErrorsAsJSONMixin, PeriodSerializer, period_from
 
 
@@ -232,7 +233,7 @@ class TransferBatchViewSet(
         if not batch.letter:
             raise Http404("移送函尚未生成 / the letter has not been made")
         # Every transfer of the batch, not the prefetched visible ones.
-        hidden = Transfer.objects.filter(batch=batch).exclude(clue__in=Clue.objects.visible_to(request.user))
+        hidden = Transfer.objects.filter(batch=batch).exclude(clue_seen_by(request.user))
         if hidden.exists():
             # The kept letter names a clue this user may not see: they get a copy without it.
             copy = letter_pdf(batch, today=local_date(batch.created_at), user=request.user)

@@ -12,15 +12,15 @@ from rest_framework.views import APIView
 
 from config.api_input import serializers
 
-from ..models import Clue, Notification
+from ..models import Notification
+from ..querysets import clue_seen_by
 from ..todo import TODO_SHOWN, TodoKind, TodoState, todo_for
 
 
 def visible_notifications(user):  # noqa: ANN001, ANN201 - a user; a queryset
     """Return `user`'s notifications, less those about a clue they can no longer see (sent on, made
     confidential): such a notification goes with the clue (DESIGN §5)."""
-    visible = Q(clue__isnull=True) | Q(clue__in=Clue.objects.visible_to(user))
-    return Notification.objects.filter(user_id=user.pk).filter(visible)
+    return Notification.objects.filter(user_id=user.pk).filter(Q(clue__isnull=True) | clue_seen_by(user))
 
 
 class NotificationSerializer(serializers.ModelSerializer):
