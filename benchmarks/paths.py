@@ -466,7 +466,7 @@ def notifications(ctx: Context) -> list[Row]:
         ours = ctx.get(who, "/api/v1/notifications/?limit=50")
         total, count = ours().json()["count"], queries_of(ours)
         measured = interleaved(ours, None, reps=ctx.reps, budget_s=ctx.budget_s)
-        measured.note = f"{count} queries; {total} notifications the user may see (of 150 about a clue, 150 not)"
+        measured.note = f"{count} queries; {total} notifications the user may see"
         rows.append(measured.row(f"notifications of {whose}, a page of 50", "ms", target="≤ 100 ms", limit=100))
     return rows
 
