@@ -72,7 +72,7 @@ PLANAR_SLACK = 0.1
 # A district's piece within a box (of `geom` and `box`: see the clipped stage below).
 PIECE_SQL = "CASE WHEN (ST_IsValidDetail(fast)).valid THEN fast ELSE ST_Intersection(geom, box) END"
 
-SHARES_CTE = """
+SHARES_CTE = f"""
 WITH item AS MATERIALIZED (
     SELECT t.id, %(course)s AS course
     FROM %(table)s t
@@ -84,7 +84,7 @@ box AS (
 ),
 clipped AS MATERIALIZED (
     SELECT item_id, course, district_id, far_deg,
-           %(piece)s AS piece
+           {PIECE_SQL} AS piece
     FROM (
         SELECT box.id AS item_id, box.course, box.box, d.id AS district_id, d.geom,
                ST_ClipByBox2D(d.geom, box.box) AS fast,
@@ -141,7 +141,7 @@ kept AS (
     FROM ranked
     WHERE held_m > %%(minimum_m)s OR (significant = 0 AND rank = 1)
 )
-"""
+"""  # noqa: S608 - PIECE_SQL, a constant
 
 SHARES_SQL = "".join((SHARES_CTE, "SELECT item_id, district_id, held_m FROM kept"))
 
@@ -179,7 +179,6 @@ COURSES = {
         "item_fk": "reach_id",
         "size": "length_m",
         "size_sql": "ST_Length(t.geom::geography)",
-        "piece": PIECE_SQL,
     },
     "water_body": {
         "table": "rivers_waterbody",
@@ -188,7 +187,6 @@ COURSES = {
         "item_fk": "water_body_id",
         "size": "area_m2",
         "size_sql": "ST_Area(t.geom::geography)",
-        "piece": PIECE_SQL,
     },
 }
 
